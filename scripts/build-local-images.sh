@@ -5,9 +5,9 @@
 # BINARY defaults to the x86_64 musl release build. The images are tagged
 # localhost/octane-report:check (action, Drone and Woodpecker plugin) and
 # localhost/octane-report:check-gitlab (GitLab job image on Debian's busybox).
-# Podman reads its settings from $CONTAINERS_CONF, which this script sets to
-# target/podman/containers.conf unless the caller set it; export the same value
-# before running containers from these images.
+# Podman reads its settings from $CONTAINERS_CONF. Unless the caller set it,
+# this script writes target/podman/containers.conf and uses that, so export the
+# same value before running containers from these images.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

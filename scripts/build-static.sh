@@ -16,7 +16,7 @@ binary="$root/target/$target/release/octane-report"
 
 # glibc's ldd prints "not a dynamic executable" for a static binary and
 # "statically linked" for a static PIE, which is what the musl target builds by
-# default. Both mean that no shared library is loaded; the ELF checks below say
+# default. Both mean that no shared library is loaded. The ELF checks below test
 # the same without running the binary.
 ldd_output="$(ldd "$binary" 2>&1 || true)"
 case "$ldd_output" in
