@@ -1,3 +1,81 @@
-fn main() {
-    println!("Hello, world!");
+//! `octane-report`: report a CI build, and its test results, to ALM Octane.
+
+#![forbid(unsafe_code)]
+
+mod build_result;
+mod ci;
+mod cli;
+mod env;
+mod github_api;
+mod log;
+mod octane;
+mod outputs;
+mod record_start;
+mod report;
+mod settings;
+mod target;
+mod time;
+
+use std::process::ExitCode;
+
+use cli::Command;
+use env::Env;
+use log::Log;
+use report::Outcome;
+
+fn main() -> ExitCode {
+    let command = match cli::parse(std::env::args_os()) {
+        Ok(command) => command,
+        Err(e) => {
+            eprintln!("octane-report: error: {e:#}");
+            return ExitCode::from(1);
+        }
+    };
+    match command {
+        Command::Help => {
+            print!("{}", cli::help());
+            ExitCode::SUCCESS
+        }
+        Command::Version => {
+            println!("octane-report {}", env!("CARGO_PKG_VERSION"));
+            ExitCode::SUCCESS
+        }
+        Command::RecordStart { env_file } => match load_env(env_file.as_deref()) {
+            Ok(env) => record_start::run(&env),
+            Err(code) => code,
+        },
+        Command::Report { dry_run, env_file } => match load_env(env_file.as_deref()) {
+            Ok(env) => report_build(&env, dry_run),
+            Err(code) => code,
+        },
+    }
+}
+
+fn load_env(env_file: Option<&std::path::Path>) -> Result<Env, ExitCode> {
+    let mut env = Env::from_process();
+    if let Some(path) = env_file {
+        if let Err(e) = env.overlay_file(path) {
+            eprintln!("octane-report: error: {e:#}");
+            return Err(ExitCode::from(1));
+        }
+    }
+    Ok(env)
+}
+
+fn report_build(env: &Env, dry_run: bool) -> ExitCode {
+    let github = ci::Ci::detect(env) == ci::Ci::GitHub;
+    if github {
+        // Before anything else is printed, so the runner masks the secrets in every later line.
+        settings::print_github_masks(env);
+    }
+    let mut log = Log::new(github);
+    match report::run(env, dry_run, &mut log) {
+        Ok(Outcome::Done) => ExitCode::SUCCESS,
+        Ok(Outcome::DeliveryFailed { fail_on_error: true }) => ExitCode::from(2),
+        Ok(Outcome::DeliveryFailed { fail_on_error: false }) => ExitCode::SUCCESS,
+        Err(invalid) => {
+            log.error(&invalid.to_string());
+            ExitCode::from(1)
+        }
+    }
 }

@@ -1,0 +1,90 @@
+//! Log lines on stderr, one per step, with secrets removed.
+//!
+//! On GitHub Actions, warnings and errors are written as workflow commands (`::warning::`,
+//! `::error::`), which the runner shows as annotations; the runner reads workflow commands from
+//! stderr as well as stdout.
+
+use std::io::Write;
+
+/// Writes the tool's messages.
+#[derive(Default)]
+pub(crate) struct Log {
+    github: bool,
+    secrets: Vec<String>,
+}
+
+impl Log {
+    pub(crate) fn new(github: bool) -> Log {
+        Log { github, secrets: Vec::new() }
+    }
+
+    /// Adds a value that must never be printed. Short values are ignored: replacing them would
+    /// garble ordinary words.
+    pub(crate) fn add_secret(&mut self, secret: &str) {
+        if secret.len() >= 4 && !self.secrets.iter().any(|s| s == secret) {
+            self.secrets.push(secret.to_string());
+        }
+    }
+
+    /// Replaces every known secret in `text` with `***`.
+    pub(crate) fn redact(&self, text: &str) -> String {
+        let mut text = text.to_string();
+        for secret in &self.secrets {
+            text = text.replace(secret.as_str(), "***");
+        }
+        text
+    }
+
+    pub(crate) fn info(&self, message: &str) {
+        self.write(&format!("octane-report: {}", self.redact(message)));
+    }
+
+    pub(crate) fn warn(&self, message: &str) {
+        let message = self.redact(message);
+        if self.github {
+            self.write(&format!("::warning title=octane-report::{}", escape_command(&message)));
+        } else {
+            self.write(&format!("octane-report: warning: {message}"));
+        }
+    }
+
+    pub(crate) fn error(&self, message: &str) {
+        let message = self.redact(message);
+        if self.github {
+            self.write(&format!("::error title=octane-report::{}", escape_command(&message)));
+        } else {
+            self.write(&format!("octane-report: error: {message}"));
+        }
+    }
+
+    fn write(&self, line: &str) {
+        // One line per message: a newline inside a message (say, from a server's text) must not
+        // start a line that the runner could read as a workflow command.
+        let line = line.replace(['\r', '\n'], " ");
+        let _ = writeln!(std::io::stderr().lock(), "{line}");
+    }
+}
+
+/// Escapes a workflow command's message as the GitHub runner expects.
+pub(crate) fn escape_command(message: &str) -> String {
+    message.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_replaces_every_secret() {
+        let mut log = Log::new(false);
+        log.add_secret("s3cr3t-value");
+        log.add_secret("ab");
+
+        assert_eq!(log.redact("a s3cr3t-value and s3cr3t-value ab"), "a *** and *** ab");
+    }
+
+    #[test]
+    fn command_escaping() {
+        assert_eq!(escape_command("50% done\r\nnext"), "50%25 done%0D%0Anext");
+    }
+}

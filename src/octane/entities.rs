@@ -1,0 +1,224 @@
+//! The CI server, the pipeline and the build report, through Octane's public REST API.
+//!
+//! Lookups come before creates, and a create that fails because a parallel job created the same
+//! entity first is followed by a second lookup, so concurrent runs register one entity.
+
+use anyhow::{Context, bail};
+use serde::Serialize;
+use serde_json::{Value, json};
+use ureq::http::Method;
+
+use super::query::{collection_url, literal};
+use super::session::{Body, Session};
+use crate::ci::BuildContext;
+use crate::target::Target;
+
+/// An entity id and whether this run created it.
+#[derive(Debug)]
+pub(crate) struct Ensured {
+    pub(crate) id: String,
+    pub(crate) created: bool,
+}
+
+/// Body of `PUT .../analytics/ci/builds`. Times are epoch milliseconds and durations
+/// milliseconds.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct BuildReport {
+    pub(crate) server_ci_id: String,
+    pub(crate) job_ci_id: String,
+    pub(crate) build_ci_id: String,
+    pub(crate) build_name: String,
+    pub(crate) start_time: i64,
+    pub(crate) duration: u64,
+    /// Always `finished`: the tool reports builds that have ended.
+    pub(crate) status: &'static str,
+    pub(crate) result: &'static str,
+}
+
+fn server_lookup_url(target: &Target, context: &BuildContext) -> String {
+    let query = format!("instance_id EQ {}", literal(&context.server_id));
+    collection_url(&target.api(), "ci_servers", "id,instance_id,name", &query)
+}
+
+fn server_create_body(context: &BuildContext) -> Value {
+    let mut server = json!({
+        "name": context.server_name,
+        "instance_id": context.server_id,
+        "server_type": context.ci.server_type(),
+    });
+    if let Some(url) = &context.server_url {
+        server["url"] = json!(url);
+    }
+    json!({ "data": [server] })
+}
+
+fn pipeline_lookup_url(target: &Target, context: &BuildContext, server_entity_id: &str) -> String {
+    let query = format!(
+        "root_job EQ {{ci_id EQ {}}};ci_server EQ {{id EQ {}}}",
+        literal(&context.job_id),
+        literal(server_entity_id)
+    );
+    collection_url(&target.api(), "pipelines", "id,name", &query)
+}
+
+fn pipeline_create_body(context: &BuildContext) -> Value {
+    json!({ "data": [{
+        "name": context.pipeline_name,
+        "server_ci_id": context.server_id,
+        "root_job_ci_id": context.job_id,
+        "jobs": [{ "jobCiId": context.job_id, "name": context.pipeline_name }],
+    }]})
+}
+
+/// Returns the id of the first entity in a collection response, if any.
+fn first_id(body: &str, what: &str) -> anyhow::Result<Option<String>> {
+    let value: Value = serde_json::from_str(body)
+        .with_context(|| format!("invalid JSON in the {what} response"))?;
+    let Some(data) = value.get("data").and_then(Value::as_array) else {
+        bail!("the {what} response has no `data` list");
+    };
+    let Some(first) = data.first() else {
+        return Ok(None);
+    };
+    match first.get("id") {
+        Some(Value::String(id)) => Ok(Some(id.clone())),
+        Some(Value::Number(id)) => Ok(Some(id.to_string())),
+        _ => bail!("the {what} response has an entity without an `id`"),
+    }
+}
+
+/// Finds the CI server by `instance_id`, creating it when missing.
+pub(crate) fn ensure_server(
+    session: &mut Session,
+    target: &Target,
+    context: &BuildContext,
+) -> anyhow::Result<Ensured> {
+    let lookup = server_lookup_url(target, context);
+    let reply = session.send_ok(Method::GET, &lookup, &Body::Empty)?;
+    if let Some(id) = first_id(&reply.body, "CI server lookup")? {
+        return Ok(Ensured { id, created: false });
+    }
+
+    let create = format!("{}/ci_servers", target.api());
+    let reply = session.send(Method::POST, &create, &Body::Json(&server_create_body(context)))?;
+    if (200..300).contains(&reply.status) {
+        let id = first_id(&reply.body, "CI server create")?
+            .context("the CI server create response lists no entity")?;
+        return Ok(Ensured { id, created: true });
+    }
+    let error = session.error(&Method::POST, &create, &reply);
+    if error.is_conflict() {
+        // Another job created it between our lookup and our create.
+        let reply = session.send_ok(Method::GET, &lookup, &Body::Empty)?;
+        if let Some(id) = first_id(&reply.body, "CI server lookup")? {
+            return Ok(Ensured { id, created: false });
+        }
+    }
+    Err(error).context(format!("cannot register the CI server `{}`", context.server_id))
+}
+
+/// Finds the pipeline by its root job on the server, creating it when missing.
+pub(crate) fn ensure_pipeline(
+    session: &mut Session,
+    target: &Target,
+    context: &BuildContext,
+    server_entity_id: &str,
+) -> anyhow::Result<Ensured> {
+    let lookup = pipeline_lookup_url(target, context, server_entity_id);
+    let reply = session.send_ok(Method::GET, &lookup, &Body::Empty)?;
+    if let Some(id) = first_id(&reply.body, "pipeline lookup")? {
+        return Ok(Ensured { id, created: false });
+    }
+
+    let create = format!("{}/pipelines", target.api());
+    let reply = session.send(Method::POST, &create, &Body::Json(&pipeline_create_body(context)))?;
+    if (200..300).contains(&reply.status) {
+        let id = first_id(&reply.body, "pipeline create")?
+            .context("the pipeline create response lists no entity")?;
+        return Ok(Ensured { id, created: true });
+    }
+    let error = session.error(&Method::POST, &create, &reply);
+    if !error.is_conflict() {
+        return Err(error).context(format!("cannot create the pipeline `{}`", context.pipeline_name));
+    }
+    // A parallel job may have created this pipeline; otherwise the name belongs to another one.
+    let reply = session.send_ok(Method::GET, &lookup, &Body::Empty)?;
+    if let Some(id) = first_id(&reply.body, "pipeline lookup")? {
+        return Ok(Ensured { id, created: false });
+    }
+    Err(error).context(format!(
+        "cannot create the pipeline: the name `{}` is already used by another pipeline in this \
+         shared space; set `pipeline_name` to a unique name",
+        context.pipeline_name
+    ))
+}
+
+/// Sends the build report.
+pub(crate) fn report_build(
+    session: &mut Session,
+    target: &Target,
+    report: &BuildReport,
+) -> anyhow::Result<()> {
+    let url = format!("{}/analytics/ci/builds", target.api());
+    let body = serde_json::to_value(report).context("cannot encode the build report")?;
+    session.send_ok(Method::PUT, &url, &Body::Json(&body)).context("cannot report the build")?;
+    Ok(())
+}
+
+/// A request that a real run would send, for `dry_run`.
+pub(crate) struct PlannedRequest {
+    pub(crate) method: &'static str,
+    pub(crate) url: String,
+    pub(crate) body: Option<Value>,
+    pub(crate) note: Option<&'static str>,
+}
+
+/// Lists the requests of a run, with the client secret redacted.
+pub(crate) fn plan(
+    target: &Target,
+    context: &BuildContext,
+    client_id: &str,
+    report: &BuildReport,
+) -> Vec<PlannedRequest> {
+    let server_placeholder = "SERVER_ID";
+    vec![
+        PlannedRequest {
+            method: "POST",
+            url: format!("{}/authentication/sign_in", target.base),
+            body: Some(json!({"client_id": client_id, "client_secret": "(redacted)"})),
+            note: None,
+        },
+        PlannedRequest { method: "GET", url: server_lookup_url(target, context), body: None, note: None },
+        PlannedRequest {
+            method: "POST",
+            url: format!("{}/ci_servers", target.api()),
+            body: Some(server_create_body(context)),
+            note: Some("only when the lookup finds no CI server"),
+        },
+        PlannedRequest {
+            method: "GET",
+            url: pipeline_lookup_url(target, context, server_placeholder),
+            body: None,
+            note: Some("SERVER_ID is the id the CI server lookup returns"),
+        },
+        PlannedRequest {
+            method: "POST",
+            url: format!("{}/pipelines", target.api()),
+            body: Some(pipeline_create_body(context)),
+            note: Some("only when the lookup finds no pipeline"),
+        },
+        PlannedRequest {
+            method: "PUT",
+            url: format!("{}/analytics/ci/builds", target.api()),
+            body: serde_json::to_value(report).ok(),
+            note: None,
+        },
+        PlannedRequest {
+            method: "POST",
+            url: format!("{}/authentication/sign_out", target.base),
+            body: None,
+            note: None,
+        },
+    ]
+}

@@ -1,0 +1,141 @@
+//! Errors that Octane returned, with the fields its error JSON carries.
+
+use std::fmt;
+
+use serde::Deserialize;
+
+/// A 4xx or 5xx response from Octane.
+#[derive(Debug)]
+pub(crate) struct OctaneError {
+    /// What was attempted, e.g. `POST .../ci_servers`.
+    pub(crate) request: String,
+    pub(crate) status: u16,
+    pub(crate) error_code: Option<String>,
+    pub(crate) description: String,
+    pub(crate) correlation_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct ErrorBody {
+    error_code: Option<String>,
+    description: Option<String>,
+    correlation_id: Option<String>,
+    /// Bulk responses list their errors here.
+    errors: Option<Vec<ErrorBody>>,
+    /// Servlet-level errors carry only a message.
+    message: Option<String>,
+}
+
+/// Longest part of a non-JSON body quoted in an error.
+const QUOTED_BODY_CHARS: usize = 300;
+
+impl OctaneError {
+    /// Builds the error from a response; `body` is whatever the server sent.
+    pub(crate) fn from_response(request: String, status: u16, body: &str) -> OctaneError {
+        let mut error = OctaneError {
+            request,
+            status,
+            error_code: None,
+            description: String::new(),
+            correlation_id: None,
+        };
+        match serde_json::from_str::<ErrorBody>(body) {
+            Ok(parsed) => {
+                let parsed = match parsed.errors {
+                    Some(mut list) if !list.is_empty() && parsed.description.is_none() => list.swap_remove(0),
+                    _ => parsed,
+                };
+                error.error_code = parsed.error_code;
+                error.correlation_id = parsed.correlation_id;
+                error.description = parsed.description.or(parsed.message).unwrap_or_default();
+            }
+            Err(_) if looks_like_html(body) => {
+                error.description = "Octane is unavailable: the server answered with an HTML page \
+                     instead of JSON (maintenance, a proxy or a wrong URL)"
+                    .to_string();
+            }
+            Err(_) => {
+                let quoted: String = body.trim().chars().take(QUOTED_BODY_CHARS).collect();
+                error.description = quoted.replace(['\r', '\n'], " ");
+            }
+        }
+        error
+    }
+
+    /// True when the error says the entity already exists.
+    pub(crate) fn is_conflict(&self) -> bool {
+        self.status == 409
+            || self.error_code.as_deref().is_some_and(|code| code.contains("duplicate"))
+    }
+}
+
+fn looks_like_html(body: &str) -> bool {
+    let start = body.trim_start().get(..15).unwrap_or("").to_ascii_lowercase();
+    start.starts_with("<!doctype") || start.starts_with("<html")
+}
+
+impl fmt::Display for OctaneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} failed with HTTP {}", self.request, self.status)?;
+        if !self.description.is_empty() {
+            write!(f, ": {}", self.description)?;
+        }
+        match (&self.error_code, &self.correlation_id) {
+            (Some(code), Some(id)) => write!(f, " (error code {code}, correlation id {id})"),
+            (Some(code), None) => write!(f, " (error code {code})"),
+            (None, Some(id)) => write!(f, " (correlation id {id})"),
+            (None, None) => Ok(()),
+        }
+    }
+}
+
+impl std::error::Error for OctaneError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quotes_description_and_ids() {
+        let body = r#"{"error_code":"platform.duplicate_entity_error","correlation_id":"abc123",
+            "description":"A pipeline with this name already exists.","business_error":true}"#;
+
+        let error = OctaneError::from_response("POST /pipelines".into(), 409, body);
+
+        assert_eq!(
+            error.to_string(),
+            "POST /pipelines failed with HTTP 409: A pipeline with this name already exists. \
+             (error code platform.duplicate_entity_error, correlation id abc123)"
+        );
+        assert!(error.is_conflict());
+    }
+
+    #[test]
+    fn bulk_error_takes_first_entry() {
+        let body = r#"{"total_count":0,"data":[],"errors":[{"error_code":"x","description":"bad field","index":0}]}"#;
+
+        let error = OctaneError::from_response("POST /ci_servers".into(), 400, body);
+
+        assert_eq!(error.description, "bad field");
+        assert_eq!(error.error_code.as_deref(), Some("x"));
+    }
+
+    #[test]
+    fn html_page_is_unavailable() {
+        let body = "<!DOCTYPE html><html><body><h1>Service Temporarily Unavailable</h1>".repeat(50);
+
+        let error = OctaneError::from_response("PUT /builds".into(), 503, &body);
+
+        assert!(error.to_string().contains("Octane is unavailable"), "{error}");
+        assert!(!error.to_string().contains("<h1>"), "{error}");
+    }
+
+    #[test]
+    fn plain_text_is_quoted_short() {
+        let body = "x".repeat(5000);
+
+        let error = OctaneError::from_response("GET /x".into(), 500, &body);
+
+        assert_eq!(error.description.len(), QUOTED_BODY_CHARS);
+    }
+}

@@ -1,0 +1,331 @@
+//! The main run: settings, build context, start time, then delivery to Octane and CI outputs.
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+
+use chrono::{DateTime, Utc};
+
+use crate::ci::{BuildContext, Ci, CiValues, Start};
+use crate::env::Env;
+use crate::github_api;
+use crate::log::Log;
+use crate::octane::{self, BuildReport, Session};
+use crate::outputs::{GitHubFiles, markdown_cell};
+use crate::settings::{Secret, Settings};
+use crate::target::{Target, parse_target};
+use crate::time::duration_ms;
+
+/// How a run ended.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// Reported, skipped for missing credentials, or printed by a dry run.
+    Done,
+    /// Delivery failed; the exit code depends on `fail_on_error`.
+    DeliveryFailed { fail_on_error: bool },
+}
+
+/// An error in the settings or the CI environment (exit code 1).
+#[derive(Debug)]
+pub(crate) struct InvalidInput(pub(crate) anyhow::Error);
+
+impl std::fmt::Display for InvalidInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{:#}", self.0)
+    }
+}
+
+/// What the run learned from Octane.
+struct Delivered {
+    server: octane::Ensured,
+    pipeline: octane::Ensured,
+}
+
+/// Everything checked before any request is sent.
+struct Prepared {
+    target: Target,
+    client_id: String,
+    client_secret: Secret,
+    context: BuildContext,
+    report: BuildReport,
+}
+
+/// Runs the report. `dry_run_flag` is `--dry-run`; the `dry_run` setting works the same way.
+pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcome, InvalidInput> {
+    let now = Utc::now();
+    let settings = Settings::load(env).map_err(InvalidInput)?;
+    for secret in [&settings.client_secret, &settings.github_token].into_iter().flatten() {
+        log.add_secret(secret.expose());
+    }
+    let dry_run = dry_run_flag || settings.dry_run;
+
+    let Some(prepared) = prepare(env, &settings, now, dry_run, log).map_err(InvalidInput)? else {
+        return Ok(Outcome::Done);
+    };
+    let Prepared { target, client_id, client_secret, context, report } = prepared;
+
+    if dry_run {
+        print_plan(&target, &context, &client_id, &report, log);
+        return Ok(Outcome::Done);
+    }
+
+    let files = GitHubFiles::from_env(env);
+    let agent = octane::http_agent();
+    let mut session = Session::new(agent, &target, &client_id, &client_secret, settings.timeout);
+    match deliver(&mut session, &target, &context, &report, log) {
+        Ok(delivered) => {
+            write_success_outputs(&files, &target, &context, &report, &delivered, log);
+            Ok(Outcome::Done)
+        }
+        Err(error) => {
+            let message = format!("delivery to Octane failed: {error:#}");
+            log.error(&message);
+            let summary = format!(
+                "### Octane report failed\n\nBuild `{}` of `{}` was not reported: {}\n",
+                markdown_cell(&context.build_id),
+                markdown_cell(&context.pipeline_name),
+                markdown_cell(&log.redact(&format!("{error:#}")))
+            );
+            if let Err(e) = files.add_summary(&summary) {
+                log.warn(&format!("{e:#}"));
+            }
+            Ok(Outcome::DeliveryFailed { fail_on_error: settings.fail_on_error })
+        }
+    }
+}
+
+/// Checks credentials and the target, reads the build context and works out the times.
+/// Returns `None` when there are no credentials, which is a skip, not an error.
+fn prepare(
+    env: &Env,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    dry_run: bool,
+    log: &Log,
+) -> anyhow::Result<Option<Prepared>> {
+    let (client_id, client_secret) = match (&settings.client_id, &settings.client_secret) {
+        (None, None) => {
+            log.warn(
+                "no credentials: `client_id` and `client_secret` are empty, so nothing was sent \
+                 (normal for pull requests from forks and for unprotected branches)",
+            );
+            return Ok(None);
+        }
+        (Some(_), None) => anyhow::bail!("missing `client_secret`: `client_id` is set, set both"),
+        (None, Some(_)) => anyhow::bail!("missing `client_id`: `client_secret` is set, set both"),
+        (Some(id), Some(secret)) => (id.clone(), secret.clone()),
+    };
+    let Some(url) = &settings.url else {
+        anyhow::bail!(
+            "missing `url`: set the Octane URL, e.g. OCTANE_URL=https://HOST/ui/?p=SHARED_SPACE/WORKSPACE"
+        );
+    };
+    let target =
+        parse_target(url, settings.shared_space.as_deref(), settings.workspace.as_deref())?;
+    if target.plain_http {
+        log.warn(&format!(
+            "`url` uses http://, so the session cookie crosses the network unencrypted to {}",
+            target.host()
+        ));
+    }
+
+    let ci = Ci::detect(env);
+    let values = CiValues::read(ci, env)?;
+    let context = BuildContext::resolve(ci, values, settings)?;
+    let start = resolve_start(&context, settings, now, dry_run, log);
+    let duration = duration_ms(start.time, now);
+    log.info(&format!(
+        "{}: build {} ({}) of job {} on server {}, result {} from {}, started {} from {}",
+        ci.name(),
+        context.build_id,
+        context.build_name,
+        context.job_id,
+        context.server_id,
+        context.result,
+        context.result_source,
+        start.time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        start.source,
+    ));
+
+    let report = BuildReport {
+        server_ci_id: context.server_id.clone(),
+        job_ci_id: context.job_id.clone(),
+        build_ci_id: context.build_id.clone(),
+        build_name: context.build_name.clone(),
+        start_time: start.time.timestamp_millis(),
+        duration,
+        status: "finished",
+        result: context.result.as_str(),
+    };
+    Ok(Some(Prepared { target, client_id, client_secret, context, report }))
+}
+
+/// Picks the start time: `started_at`, then on GitHub the API, then the CI's own value, then
+/// now (with a warning).
+fn resolve_start(
+    context: &BuildContext,
+    settings: &Settings,
+    now: DateTime<Utc>,
+    dry_run: bool,
+    log: &Log,
+) -> Start {
+    if settings.started_at.is_some() {
+        if let Some(start) = &context.start {
+            return start.clone();
+        }
+    }
+    if let (Some(run), Some(token)) = (&context.github_run, &settings.github_token) {
+        if dry_run {
+            log.info("dry run: the GitHub API is not asked for the run start time");
+        } else {
+            match github_api::run_started_at(&octane::http_agent(), run, token) {
+                Ok(time) => return Start { time, source: "the GitHub API (run_started_at)".to_string() },
+                Err(e) => log.warn(&format!("cannot read the run start time from the GitHub API: {e:#}")),
+            }
+        }
+    }
+    if let Some(start) = &context.start {
+        return start.clone();
+    }
+    log.warn(&format!(
+        "{} gives no start time, so the build is reported as starting now with duration 0; set \
+         `started_at`{}",
+        context.ci.name(),
+        if context.ci == Ci::GitHub { " or `github_token`" } else { "" }
+    ));
+    Start { time: now, source: "the current time".to_string() }
+}
+
+fn deliver(
+    session: &mut Session,
+    target: &Target,
+    context: &BuildContext,
+    report: &BuildReport,
+    log: &Log,
+) -> anyhow::Result<Delivered> {
+    session.sign_in()?;
+    let result = deliver_signed_in(session, target, context, report, log);
+    if let Err(e) = session.sign_out() {
+        log.warn(&format!("sign-out failed: {e:#}"));
+    }
+    result
+}
+
+fn deliver_signed_in(
+    session: &mut Session,
+    target: &Target,
+    context: &BuildContext,
+    report: &BuildReport,
+    log: &Log,
+) -> anyhow::Result<Delivered> {
+    let server = octane::ensure_server(session, target, context)?;
+    log.info(&format!(
+        "CI server {} {} (id {})",
+        context.server_id,
+        if server.created { "registered" } else { "found" },
+        server.id
+    ));
+    let pipeline = octane::ensure_pipeline(session, target, context, &server.id)?;
+    log.info(&format!(
+        "pipeline {} {} (id {})",
+        context.pipeline_name,
+        if pipeline.created { "created" } else { "found" },
+        pipeline.id
+    ));
+    octane::report_build(session, target, report)?;
+    log.info(&format!(
+        "build {} reported to {}: {}, duration {} ms",
+        report.build_ci_id,
+        target.host(),
+        report.result,
+        report.duration
+    ));
+    Ok(Delivered { server, pipeline })
+}
+
+/// A link to the pipeline in Octane's web UI.
+// NOTE: the `entity-navigation` page is how Octane links to an entity by id; the form is taken
+// from links Octane's UI shares and is not part of the documented REST API.
+fn pipeline_link(target: &Target, pipeline_id: &str) -> String {
+    format!(
+        "{}/ui/entity-navigation?p={}/{}&entityType=pipeline&id={}",
+        target.base, target.shared_space, target.workspace, pipeline_id
+    )
+}
+
+fn write_success_outputs(
+    files: &GitHubFiles,
+    target: &Target,
+    context: &BuildContext,
+    report: &BuildReport,
+    delivered: &Delivered,
+    log: &Log,
+) {
+    let link = pipeline_link(target, &delivered.pipeline.id);
+    let outputs = [
+        ("server_id", delivered.server.id.clone()),
+        ("pipeline_id", delivered.pipeline.id.clone()),
+        ("build_id", context.build_id.clone()),
+        ("pipeline_url", link.clone()),
+    ];
+    if let Err(e) = files.set_outputs(&outputs) {
+        log.warn(&format!("{e:#}"));
+    }
+    let mut summary = String::from("### Octane report\n\n| | |\n|---|---|\n");
+    let _ = writeln!(summary, "| Pipeline | [{}]({link}) |", markdown_cell(&context.pipeline_name));
+    let _ = writeln!(summary, "| Build | {} (`{}`) |", markdown_cell(&context.build_name), markdown_cell(&context.build_id));
+    let _ = writeln!(summary, "| Result | {} |", report.result);
+    let _ = writeln!(summary, "| Duration | {} |", human_duration(report.duration));
+    summary.push('\n');
+    if let Err(e) = files.add_summary(&summary) {
+        log.warn(&format!("{e:#}"));
+    }
+}
+
+fn human_duration(ms: u64) -> String {
+    let secs = ms / 1000;
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min {} s", secs / 60, secs % 60),
+        _ => format!("{} h {} min", secs / 3600, secs % 3600 / 60),
+    }
+}
+
+/// Prints the requests of a real run on stdout, secrets redacted.
+fn print_plan(target: &Target, context: &BuildContext, client_id: &str, report: &BuildReport, log: &Log) {
+    let mut out = String::new();
+    for request in octane::plan(target, context, client_id, report) {
+        let _ = writeln!(out, "{} {}", request.method, request.url);
+        if let Some(note) = request.note {
+            let _ = writeln!(out, "# {note}");
+        }
+        if let Some(body) = &request.body {
+            let _ = writeln!(out, "{}", serde_json::to_string_pretty(body).unwrap_or_default());
+        }
+        out.push('\n');
+    }
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(log.redact(&out).as_bytes());
+    log.info("dry run: nothing was sent");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(human_duration(0), "0 s");
+        assert_eq!(human_duration(433_000), "7 min 13 s");
+        assert_eq!(human_duration(7_260_000), "2 h 1 min");
+    }
+
+    #[test]
+    fn pipeline_link_keeps_context() {
+        let target = parse_target("https://h/octane/ui/?p=1001/1002", None, None).unwrap();
+
+        assert_eq!(
+            pipeline_link(&target, "42"),
+            "https://h/octane/ui/entity-navigation?p=1001/1002&entityType=pipeline&id=42"
+        );
+    }
+}
