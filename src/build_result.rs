@@ -9,7 +9,6 @@ pub(crate) enum BuildResult {
     Failure,
     Unstable,
     Aborted,
-    Unavailable,
 }
 
 /// Accepted words, for error messages.
@@ -38,7 +37,6 @@ impl BuildResult {
             BuildResult::Failure => "failure",
             BuildResult::Unstable => "unstable",
             BuildResult::Aborted => "aborted",
-            BuildResult::Unavailable => "unavailable",
         }
     }
 }

@@ -13,9 +13,14 @@ use crate::settings::SETTINGS;
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Command {
     /// Report the build (the default).
-    Report { dry_run: bool, env_file: Option<PathBuf> },
+    Report {
+        dry_run: bool,
+        env_file: Option<PathBuf>,
+    },
     /// Record the job start time for the main step (the action's pre-entrypoint).
-    RecordStart { env_file: Option<PathBuf> },
+    RecordStart {
+        env_file: Option<PathBuf>,
+    },
     Help,
     Version,
 }
@@ -58,7 +63,10 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<
         None | Some("report") => Ok(Command::Report { dry_run, env_file }),
         Some("record-start") => Ok(Command::RecordStart { env_file }),
         Some("help") => Ok(Command::Help),
-        Some(other) => bail!("unknown subcommand `{}`; see `octane-report --help`", other.escape_default()),
+        Some(other) => bail!(
+            "unknown subcommand `{}`; see `octane-report --help`",
+            other.escape_default()
+        ),
     }
 }
 
@@ -96,7 +104,11 @@ INPUT_KEY (GitHub Actions), key upper-cased; hyphens may replace underscores.
     );
     let width = SETTINGS.iter().map(|s| s.key.len()).max().unwrap_or(0);
     for setting in SETTINGS {
-        let _ = writeln!(text, "  {:width$}  {} [default: {}]", setting.key, setting.help, setting.default);
+        let _ = writeln!(
+            text,
+            "  {:width$}  {} [default: {}]",
+            setting.key, setting.help, setting.default
+        );
     }
     text.push_str(
         "
@@ -121,7 +133,10 @@ mod tests {
     fn default_is_report() {
         assert_eq!(
             parse_strs(&["octane-report"]).unwrap(),
-            Command::Report { dry_run: false, env_file: None }
+            Command::Report {
+                dry_run: false,
+                env_file: None
+            }
         );
     }
 
@@ -129,11 +144,17 @@ mod tests {
     fn flags_and_env_file() {
         assert_eq!(
             parse_strs(&["octane-report", "--dry-run", "--env-file", "ci.env"]).unwrap(),
-            Command::Report { dry_run: true, env_file: Some(PathBuf::from("ci.env")) }
+            Command::Report {
+                dry_run: true,
+                env_file: Some(PathBuf::from("ci.env"))
+            }
         );
         assert_eq!(
             parse_strs(&["octane-report", "--env-file=ci.env", "-n"]).unwrap(),
-            Command::Report { dry_run: true, env_file: Some(PathBuf::from("ci.env")) }
+            Command::Report {
+                dry_run: true,
+                env_file: Some(PathBuf::from("ci.env"))
+            }
         );
     }
 
@@ -143,15 +164,24 @@ mod tests {
             parse_strs(&["/usr/local/bin/octane-report-record-start"]).unwrap(),
             Command::RecordStart { env_file: None }
         );
-        assert_eq!(parse_strs(&["octane-report", "record-start"]).unwrap(), Command::RecordStart { env_file: None });
+        assert_eq!(
+            parse_strs(&["octane-report", "record-start"]).unwrap(),
+            Command::RecordStart { env_file: None }
+        );
     }
 
     #[test]
     fn unknown_flag_and_subcommand() {
-        let message = format!("{:#}", parse_strs(&["octane-report", "--bogus"]).unwrap_err());
+        let message = format!(
+            "{:#}",
+            parse_strs(&["octane-report", "--bogus"]).unwrap_err()
+        );
         assert!(message.contains("--bogus"), "{message}");
 
-        let message = format!("{:#}", parse_strs(&["octane-report", "upload"]).unwrap_err());
+        let message = format!(
+            "{:#}",
+            parse_strs(&["octane-report", "upload"]).unwrap_err()
+        );
         assert!(message.contains("unknown subcommand `upload`"), "{message}");
     }
 
@@ -160,7 +190,11 @@ mod tests {
         let text = help();
 
         for setting in SETTINGS {
-            assert!(text.contains(&format!("\n  {} ", setting.key)), "{}", setting.key);
+            assert!(
+                text.contains(&format!("\n  {} ", setting.key)),
+                "{}",
+                setting.key
+            );
         }
     }
 }

@@ -38,14 +38,21 @@ impl Env {
     }
 
     /// Builds an environment from name and value pairs.
+    #[cfg(test)]
     pub(crate) fn from_pairs<I, K, V>(pairs: I) -> Env
     where
         I: IntoIterator<Item = (K, V)>,
         K: Into<String>,
         V: Into<String>,
     {
-        let vars = pairs.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
-        Env { vars, non_utf8: BTreeSet::new() }
+        let vars = pairs
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
+        Env {
+            vars,
+            non_utf8: BTreeSet::new(),
+        }
     }
 
     /// Reads a dotenv file; its variables replace those of the same name.
@@ -62,8 +69,8 @@ impl Env {
         let entries = dotenvy::from_path_iter(path)
             .with_context(|| format!("cannot read env file `{}`", path.display()))?;
         for entry in entries {
-            let (name, value) = entry
-                .with_context(|| format!("invalid line in env file `{}`", path.display()))?;
+            let (name, value) =
+                entry.with_context(|| format!("invalid line in env file `{}`", path.display()))?;
             self.non_utf8.remove(&name);
             self.vars.insert(name, value);
         }
@@ -78,7 +85,10 @@ impl Env {
 
     /// Returns the value of `name`, or `None` when it is unset or empty.
     pub(crate) fn get(&self, name: &str) -> Option<&str> {
-        self.vars.get(name).map(String::as_str).filter(|v| !v.is_empty())
+        self.vars
+            .get(name)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
     }
 
     /// Returns the trimmed value of `name`, or `None` when it is unset or blank.
@@ -125,8 +135,13 @@ mod tests {
     fn missing_env_file_names_path() {
         let mut env = Env::default();
 
-        let err = env.overlay_file(Path::new("/nonexistent/ci.env")).unwrap_err();
+        let err = env
+            .overlay_file(Path::new("/nonexistent/ci.env"))
+            .unwrap_err();
 
-        assert!(format!("{err:#}").contains("/nonexistent/ci.env"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("/nonexistent/ci.env"),
+            "{err:#}"
+        );
     }
 }

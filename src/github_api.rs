@@ -69,6 +69,10 @@ pub(crate) fn run_started_at(
     let Some(started) = attempt.run_started_at else {
         bail!("the GitHub API response has no `run_started_at`");
     };
-    parse_instant(&started)
-        .with_context(|| format!("invalid `run_started_at` `{}` from the GitHub API", started.escape_default()))
+    parse_instant(&started).with_context(|| {
+        format!(
+            "invalid `run_started_at` `{}` from the GitHub API",
+            started.escape_default()
+        )
+    })
 }

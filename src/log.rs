@@ -15,7 +15,10 @@ pub(crate) struct Log {
 
 impl Log {
     pub(crate) fn new(github: bool) -> Log {
-        Log { github, secrets: Vec::new() }
+        Log {
+            github,
+            secrets: Vec::new(),
+        }
     }
 
     /// Adds a value that must never be printed. Short values are ignored: replacing them would
@@ -42,7 +45,10 @@ impl Log {
     pub(crate) fn warn(&self, message: &str) {
         let message = self.redact(message);
         if self.github {
-            self.write(&format!("::warning title=octane-report::{}", escape_command(&message)));
+            self.write(&format!(
+                "::warning title=octane-report::{}",
+                escape_command(&message)
+            ));
         } else {
             self.write(&format!("octane-report: warning: {message}"));
         }
@@ -51,7 +57,10 @@ impl Log {
     pub(crate) fn error(&self, message: &str) {
         let message = self.redact(message);
         if self.github {
-            self.write(&format!("::error title=octane-report::{}", escape_command(&message)));
+            self.write(&format!(
+                "::error title=octane-report::{}",
+                escape_command(&message)
+            ));
         } else {
             self.write(&format!("octane-report: error: {message}"));
         }
@@ -67,7 +76,10 @@ impl Log {
 
 /// Escapes a workflow command's message as the GitHub runner expects.
 pub(crate) fn escape_command(message: &str) -> String {
-    message.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
+    message
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
 }
 
 #[cfg(test)]
@@ -80,7 +92,10 @@ mod tests {
         log.add_secret("s3cr3t-value");
         log.add_secret("ab");
 
-        assert_eq!(log.redact("a s3cr3t-value and s3cr3t-value ab"), "a *** and *** ab");
+        assert_eq!(
+            log.redact("a s3cr3t-value and s3cr3t-value ab"),
+            "a *** and *** ab"
+        );
     }
 
     #[test]

@@ -53,11 +53,11 @@ fn main() -> ExitCode {
 
 fn load_env(env_file: Option<&std::path::Path>) -> Result<Env, ExitCode> {
     let mut env = Env::from_process();
-    if let Some(path) = env_file {
-        if let Err(e) = env.overlay_file(path) {
-            eprintln!("octane-report: error: {e:#}");
-            return Err(ExitCode::from(1));
-        }
+    if let Some(path) = env_file
+        && let Err(e) = env.overlay_file(path)
+    {
+        eprintln!("octane-report: error: {e:#}");
+        return Err(ExitCode::from(1));
     }
     Ok(env)
 }
@@ -71,8 +71,12 @@ fn report_build(env: &Env, dry_run: bool) -> ExitCode {
     let mut log = Log::new(github);
     match report::run(env, dry_run, &mut log) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
-        Ok(Outcome::DeliveryFailed { fail_on_error: true }) => ExitCode::from(2),
-        Ok(Outcome::DeliveryFailed { fail_on_error: false }) => ExitCode::SUCCESS,
+        Ok(Outcome::DeliveryFailed {
+            fail_on_error: true,
+        }) => ExitCode::from(2),
+        Ok(Outcome::DeliveryFailed {
+            fail_on_error: false,
+        }) => ExitCode::SUCCESS,
         Err(invalid) => {
             log.error(&invalid.to_string());
             ExitCode::from(1)

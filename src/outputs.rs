@@ -92,7 +92,10 @@ mod tests {
         let files = GitHubFiles::from_env(&env);
 
         files
-            .set_outputs(&[("build_id", "42-1".to_string()), ("note", "a\nOCTANE_REPORT_EOF_0".to_string())])
+            .set_outputs(&[
+                ("build_id", "42-1".to_string()),
+                ("note", "a\nOCTANE_REPORT_EOF_0".to_string()),
+            ])
             .unwrap();
 
         let text = std::fs::read_to_string(&path).unwrap();

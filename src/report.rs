@@ -53,7 +53,10 @@ struct Prepared {
 pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcome, InvalidInput> {
     let now = Utc::now();
     let settings = Settings::load(env).map_err(InvalidInput)?;
-    for secret in [&settings.client_secret, &settings.github_token].into_iter().flatten() {
+    for secret in [&settings.client_secret, &settings.github_token]
+        .into_iter()
+        .flatten()
+    {
         log.add_secret(secret.expose());
     }
     let dry_run = dry_run_flag || settings.dry_run;
@@ -61,7 +64,13 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
     let Some(prepared) = prepare(env, &settings, now, dry_run, log).map_err(InvalidInput)? else {
         return Ok(Outcome::Done);
     };
-    let Prepared { target, client_id, client_secret, context, report } = prepared;
+    let Prepared {
+        target,
+        client_id,
+        client_secret,
+        context,
+        report,
+    } = prepared;
 
     if dry_run {
         print_plan(&target, &context, &client_id, &report, log);
@@ -88,7 +97,9 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
             if let Err(e) = files.add_summary(&summary) {
                 log.warn(&format!("{e:#}"));
             }
-            Ok(Outcome::DeliveryFailed { fail_on_error: settings.fail_on_error })
+            Ok(Outcome::DeliveryFailed {
+                fail_on_error: settings.fail_on_error,
+            })
         }
     }
 }
@@ -119,8 +130,11 @@ fn prepare(
             "missing `url`: set the Octane URL, e.g. OCTANE_URL=https://HOST/ui/?p=SHARED_SPACE/WORKSPACE"
         );
     };
-    let target =
-        parse_target(url, settings.shared_space.as_deref(), settings.workspace.as_deref())?;
+    let target = parse_target(
+        url,
+        settings.shared_space.as_deref(),
+        settings.workspace.as_deref(),
+    )?;
     if target.plain_http {
         log.warn(&format!(
             "`url` uses http://, so the session cookie crosses the network unencrypted to {}",
@@ -142,7 +156,9 @@ fn prepare(
         context.server_id,
         context.result,
         context.result_source,
-        start.time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        start
+            .time
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         start.source,
     ));
 
@@ -156,7 +172,13 @@ fn prepare(
         status: "finished",
         result: context.result.as_str(),
     };
-    Ok(Some(Prepared { target, client_id, client_secret, context, report }))
+    Ok(Some(Prepared {
+        target,
+        client_id,
+        client_secret,
+        context,
+        report,
+    }))
 }
 
 /// Picks the start time: `started_at`, then on GitHub the API, then the CI's own value, then
@@ -168,31 +190,46 @@ fn resolve_start(
     dry_run: bool,
     log: &Log,
 ) -> Start {
-    if settings.started_at.is_some() {
-        if let Some(start) = &context.start {
-            return start.clone();
-        }
+    if settings.started_at.is_some()
+        && let Some(start) = &context.start
+    {
+        return start.clone();
     }
     if let (Some(run), Some(token)) = (&context.github_run, &settings.github_token) {
         if dry_run {
             log.info("dry run: the GitHub API is not asked for the run start time");
         } else {
             match github_api::run_started_at(&octane::http_agent(), run, token) {
-                Ok(time) => return Start { time, source: "the GitHub API (run_started_at)".to_string() },
-                Err(e) => log.warn(&format!("cannot read the run start time from the GitHub API: {e:#}")),
+                Ok(time) => {
+                    return Start {
+                        time,
+                        source: "the GitHub API (run_started_at)".to_string(),
+                    };
+                }
+                Err(e) => log.warn(&format!(
+                    "cannot read the run start time from the GitHub API: {e:#}"
+                )),
             }
         }
     }
     if let Some(start) = &context.start {
         return start.clone();
     }
+    let hint = match context.ci {
+        Ci::GitHub => {
+            "set `github_token` (the action's default) or keep the action's pre-entrypoint"
+                .to_string()
+        }
+        Ci::Generic => "no CI was detected; set `started_at`".to_string(),
+        ci => format!("{} gave no start time; set `started_at`", ci.name()),
+    };
     log.warn(&format!(
-        "{} gives no start time, so the build is reported as starting now with duration 0; set \
-         `started_at`{}",
-        context.ci.name(),
-        if context.ci == Ci::GitHub { " or `github_token`" } else { "" }
+        "the build is reported as starting now, with duration 0: {hint}"
     ));
-    Start { time: now, source: "the current time".to_string() }
+    Start {
+        time: now,
+        source: "the current time".to_string(),
+    }
 }
 
 fn deliver(
@@ -221,7 +258,11 @@ fn deliver_signed_in(
     log.info(&format!(
         "CI server {} {} (id {})",
         context.server_id,
-        if server.created { "registered" } else { "found" },
+        if server.created {
+            "registered"
+        } else {
+            "found"
+        },
         server.id
     ));
     let pipeline = octane::ensure_pipeline(session, target, context, &server.id)?;
@@ -271,10 +312,23 @@ fn write_success_outputs(
         log.warn(&format!("{e:#}"));
     }
     let mut summary = String::from("### Octane report\n\n| | |\n|---|---|\n");
-    let _ = writeln!(summary, "| Pipeline | [{}]({link}) |", markdown_cell(&context.pipeline_name));
-    let _ = writeln!(summary, "| Build | {} (`{}`) |", markdown_cell(&context.build_name), markdown_cell(&context.build_id));
+    let _ = writeln!(
+        summary,
+        "| Pipeline | [{}]({link}) |",
+        markdown_cell(&context.pipeline_name)
+    );
+    let _ = writeln!(
+        summary,
+        "| Build | {} (`{}`) |",
+        markdown_cell(&context.build_name),
+        markdown_cell(&context.build_id)
+    );
     let _ = writeln!(summary, "| Result | {} |", report.result);
-    let _ = writeln!(summary, "| Duration | {} |", human_duration(report.duration));
+    let _ = writeln!(
+        summary,
+        "| Duration | {} |",
+        human_duration(report.duration)
+    );
     summary.push('\n');
     if let Err(e) = files.add_summary(&summary) {
         log.warn(&format!("{e:#}"));
@@ -291,7 +345,13 @@ fn human_duration(ms: u64) -> String {
 }
 
 /// Prints the requests of a real run on stdout, secrets redacted.
-fn print_plan(target: &Target, context: &BuildContext, client_id: &str, report: &BuildReport, log: &Log) {
+fn print_plan(
+    target: &Target,
+    context: &BuildContext,
+    client_id: &str,
+    report: &BuildReport,
+    log: &Log,
+) {
     let mut out = String::new();
     for request in octane::plan(target, context, client_id, report) {
         let _ = writeln!(out, "{} {}", request.method, request.url);
@@ -299,7 +359,11 @@ fn print_plan(target: &Target, context: &BuildContext, client_id: &str, report: 
             let _ = writeln!(out, "# {note}");
         }
         if let Some(body) = &request.body {
-            let _ = writeln!(out, "{}", serde_json::to_string_pretty(body).unwrap_or_default());
+            let _ = writeln!(
+                out,
+                "{}",
+                serde_json::to_string_pretty(body).unwrap_or_default()
+            );
         }
         out.push('\n');
     }

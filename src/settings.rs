@@ -26,33 +26,96 @@ pub(crate) struct SettingInfo {
 }
 
 const fn setting(key: &'static str, default: &'static str, help: &'static str) -> SettingInfo {
-    SettingInfo { key, default, help, secret: false }
+    SettingInfo {
+        key,
+        default,
+        help,
+        secret: false,
+    }
 }
 
 /// Every setting, in the order `--help` lists them.
 pub(crate) const SETTINGS: &[SettingInfo] = &[
-    setting("url", "required", "Octane URL; the browser URL https://HOST[/CONTEXT]/ui/?p=SPACE/WORKSPACE is split"),
+    setting(
+        "url",
+        "required",
+        "Octane URL; the browser URL https://HOST[/CONTEXT]/ui/?p=SPACE/WORKSPACE is split",
+    ),
     setting("shared_space", "from url", "shared space id (digits)"),
     setting("workspace", "from url", "workspace id (digits)"),
     setting("client_id", "required", "API access key id"),
-    SettingInfo { key: "client_secret", default: "required", help: "API access key secret", secret: true },
-    setting("server_id", "from the CI", "CI server identity in Octane (instance_id)"),
+    SettingInfo {
+        key: "client_secret",
+        default: "required",
+        help: "API access key secret",
+        secret: true,
+    },
+    setting(
+        "server_id",
+        "from the CI",
+        "CI server identity in Octane (instance_id)",
+    ),
     setting("server_name", "from the CI", "CI server display name"),
     setting("server_url", "from the CI", "link to the CI server"),
     setting("job_id", "from the CI", "root job ci id of the pipeline"),
-    setting("pipeline_name", "from the CI", "pipeline display name (unique in the shared space)"),
+    setting(
+        "pipeline_name",
+        "from the CI",
+        "pipeline display name (unique in the shared space)",
+    ),
     setting("build_id", "from the CI", "build ci id"),
     setting("build_name", "from the CI", "build display name"),
-    setting("result", "from the CI", "build result word: success, failure, unstable, aborted and CI synonyms"),
-    setting("started_at", "from the CI", "build start: RFC 3339, or epoch seconds or milliseconds"),
-    SettingInfo { key: "github_token", default: "empty", help: "token to read the run start time from the GitHub API", secret: true },
-    setting("fail_on_error", "false", "exit with code 2 when delivery fails"),
-    setting("dry_run", "false", "print the requests, secrets redacted, and send nothing"),
-    setting("test_results", "empty", "glob patterns of JUnit reports, comma or newline separated"),
-    setting("unstable_on_test_failures", "true", "report a successful build with failed tests as unstable"),
-    setting("timeout", "120", "overall delivery deadline in seconds, retries included"),
-    setting("ca_file", "empty", "PEM bundle of extra trusted CA certificates"),
-    setting("spool_dir", ".octane-report/spool", "where undelivered reports are kept, relative to the workspace"),
+    setting(
+        "result",
+        "from the CI",
+        "build result word: success, failure, unstable, aborted and CI synonyms",
+    ),
+    setting(
+        "started_at",
+        "from the CI",
+        "build start: RFC 3339, or epoch seconds or milliseconds",
+    ),
+    SettingInfo {
+        key: "github_token",
+        default: "empty",
+        help: "token to read the run start time from the GitHub API",
+        secret: true,
+    },
+    setting(
+        "fail_on_error",
+        "false",
+        "exit with code 2 when delivery fails",
+    ),
+    setting(
+        "dry_run",
+        "false",
+        "print the requests, secrets redacted, and send nothing",
+    ),
+    setting(
+        "test_results",
+        "empty",
+        "glob patterns of JUnit reports, comma or newline separated",
+    ),
+    setting(
+        "unstable_on_test_failures",
+        "true",
+        "report a successful build with failed tests as unstable",
+    ),
+    setting(
+        "timeout",
+        "120",
+        "overall delivery deadline in seconds, retries included",
+    ),
+    setting(
+        "ca_file",
+        "empty",
+        "PEM bundle of extra trusted CA certificates",
+    ),
+    setting(
+        "spool_dir",
+        ".octane-report/spool",
+        "where undelivered reports are kept, relative to the workspace",
+    ),
 ];
 
 /// Prefixes, in lookup order.
@@ -161,8 +224,8 @@ impl Settings {
                 }
             }
         }
-        let raw: RawSettings = envy::from_iter(pairs)
-            .map_err(|e| anyhow!("cannot read settings: {e}"))?;
+        let raw: RawSettings =
+            envy::from_iter(pairs).map_err(|e| anyhow!("cannot read settings: {e}"))?;
 
         let settings = Settings {
             url: trimmed(raw.url),
@@ -178,7 +241,11 @@ impl Settings {
             build_id: trimmed(raw.build_id),
             build_name: trimmed(raw.build_name),
             result: raw.result.as_deref().map(parse_result).transpose()?,
-            started_at: raw.started_at.as_deref().map(parse_started_at).transpose()?,
+            started_at: raw
+                .started_at
+                .as_deref()
+                .map(parse_started_at)
+                .transpose()?,
             github_token: trimmed(raw.github_token).map(Secret::new),
             fail_on_error: parse_bool("fail_on_error", raw.fail_on_error.as_deref(), false)?,
             dry_run: parse_bool("dry_run", raw.dry_run.as_deref(), false)?,
@@ -211,12 +278,18 @@ pub(crate) fn print_github_masks(env: &Env) {
 fn lookup<'e>(env: &'e Env, key: &str) -> anyhow::Result<Option<(String, &'e str)>> {
     let upper = key.to_ascii_uppercase();
     let hyphenated = upper.replace('_', "-");
-    let spellings = if hyphenated == upper { vec![upper] } else { vec![upper, hyphenated] };
+    let spellings = if hyphenated == upper {
+        vec![upper]
+    } else {
+        vec![upper, hyphenated]
+    };
     for prefix in PREFIXES {
         for spelling in &spellings {
             let name = format!("{prefix}{spelling}");
             if env.is_non_utf8(&name) {
-                return Err(anyhow!("invalid `{key}` (from {name}): the value is not valid UTF-8"));
+                return Err(anyhow!(
+                    "invalid `{key}` (from {name}): the value is not valid UTF-8"
+                ));
             }
             if let Some(value) = env.get(&name) {
                 return Ok(Some((name, value)));
@@ -237,13 +310,19 @@ fn max_len(key: &str) -> usize {
 }
 
 fn trimmed(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 /// Builds the error for an invalid value: names the setting, quotes the value (shortened,
 /// control characters escaped) and says what is accepted. Never use it for secrets.
 pub(crate) fn invalid(key: &str, value: &str, expected: &str, reason: &str) -> anyhow::Error {
-    let mut shown: String = value.chars().take(80).flat_map(char::escape_default).collect();
+    let mut shown: String = value
+        .chars()
+        .take(80)
+        .flat_map(char::escape_default)
+        .collect();
     if value.chars().count() > 80 {
         shown.push_str("...");
     }
@@ -267,7 +346,12 @@ fn parse_bool(key: &str, value: Option<&str>, default: bool) -> anyhow::Result<b
     match value.to_ascii_lowercase().as_str() {
         "true" | "1" | "yes" => Ok(true),
         "false" | "0" | "no" => Ok(false),
-        _ => Err(invalid(key, value, "true or false (also 1/0, yes/no)", "not a boolean")),
+        _ => Err(invalid(
+            key,
+            value,
+            "true or false (also 1/0, yes/no)",
+            "not a boolean",
+        )),
     }
 }
 
@@ -329,7 +413,10 @@ mod tests {
 
         assert_eq!(settings.client_id.as_deref(), Some("id-1"));
         assert!(settings.fail_on_error);
-        assert_eq!(settings.client_secret.as_ref().map(Secret::expose), Some("s3cr3t"));
+        assert_eq!(
+            settings.client_secret.as_ref().map(Secret::expose),
+            Some("s3cr3t")
+        );
     }
 
     #[test]
@@ -345,7 +432,13 @@ mod tests {
 
     #[test]
     fn booleans_in_any_case() {
-        for (text, expected) in [("TRUE", true), ("False", false), ("1", true), ("0", false), ("No", false)] {
+        for (text, expected) in [
+            ("TRUE", true),
+            ("False", false),
+            ("1", true),
+            ("0", false),
+            ("No", false),
+        ] {
             let settings = load(&[("OCTANE_DRY_RUN", text)]).unwrap();
             assert_eq!(settings.dry_run, expected, "{text}");
         }
@@ -354,18 +447,27 @@ mod tests {
     #[test]
     fn invalid_values_name_setting_and_form() {
         let message = error_of(&[("INPUT_RESULT", "done")]);
-        assert!(message.contains("invalid `result` value `done`"), "{message}");
+        assert!(
+            message.contains("invalid `result` value `done`"),
+            "{message}"
+        );
         assert!(message.contains("success"), "{message}");
 
         let message = error_of(&[("OCTANE_STARTED_AT", "yesterday")]);
-        assert!(message.contains("invalid `started_at` value `yesterday`"), "{message}");
+        assert!(
+            message.contains("invalid `started_at` value `yesterday`"),
+            "{message}"
+        );
         assert!(message.contains("RFC 3339"), "{message}");
 
         let message = error_of(&[("OCTANE_TIMEOUT", "0")]);
         assert!(message.contains("invalid `timeout` value `0`"), "{message}");
 
         let message = error_of(&[("PLUGIN_FAIL_ON_ERROR", "maybe")]);
-        assert!(message.contains("invalid `fail_on_error` value `maybe`"), "{message}");
+        assert!(
+            message.contains("invalid `fail_on_error` value `maybe`"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -388,7 +490,11 @@ mod tests {
 
     #[test]
     fn secret_debug_is_redacted() {
-        let settings = load(&[("OCTANE_CLIENT_SECRET", "hunter2"), ("INPUT_GITHUB_TOKEN", "ghs_x")]).unwrap();
+        let settings = load(&[
+            ("OCTANE_CLIENT_SECRET", "hunter2"),
+            ("INPUT_GITHUB_TOKEN", "ghs_x"),
+        ])
+        .unwrap();
 
         let debug = format!("{settings:?}");
 
@@ -398,8 +504,10 @@ mod tests {
 
     #[test]
     fn help_table_covers_raw_fields() {
-        let pairs: Vec<(String, String)> =
-            SETTINGS.iter().map(|s| (format!("OCTANE_{}", s.key.to_uppercase()), "1".to_string())).collect();
+        let pairs: Vec<(String, String)> = SETTINGS
+            .iter()
+            .map(|s| (format!("OCTANE_{}", s.key.to_uppercase()), "1".to_string()))
+            .collect();
 
         let raw: RawSettings = envy::prefixed("OCTANE_").from_iter(pairs).unwrap();
 

@@ -30,7 +30,10 @@ impl Target {
 
     /// Host (and port) of the server, for log lines.
     pub(crate) fn host(&self) -> &str {
-        let rest = self.base.split_once("://").map_or(self.base.as_str(), |(_, r)| r);
+        let rest = self
+            .base
+            .split_once("://")
+            .map_or(self.base.as_str(), |(_, r)| r);
         rest.split('/').next().unwrap_or(rest)
     }
 }
@@ -44,12 +47,18 @@ pub(crate) fn parse_target(
     shared_space: Option<&str>,
     workspace: Option<&str>,
 ) -> anyhow::Result<Target> {
-    let parsed = Url::parse(url.trim()).map_err(|e| invalid("url", url, URL_FORMS, &e.to_string()))?;
+    let parsed =
+        Url::parse(url.trim()).map_err(|e| invalid("url", url, URL_FORMS, &e.to_string()))?;
     let plain_http = match parsed.scheme() {
         "https" => false,
         "http" => true,
         other => {
-            return Err(invalid("url", url, URL_FORMS, &format!("unsupported scheme `{other}`")));
+            return Err(invalid(
+                "url",
+                url,
+                URL_FORMS,
+                &format!("unsupported scheme `{other}`"),
+            ));
         }
     };
     if parsed.host_str().is_none_or(str::is_empty) {
@@ -66,16 +75,28 @@ pub(crate) fn parse_target(
     let path = parsed.path();
     let (context, from_query) = match find_ui_segment(path) {
         Some(index) => {
-            let ids = parsed.query_pairs().find(|(k, _)| k == "p").map(|(_, v)| v.into_owned());
+            let ids = parsed
+                .query_pairs()
+                .find(|(k, _)| k == "p")
+                .map(|(_, v)| v.into_owned());
             let Some(ids) = ids else {
-                return Err(invalid("url", url, URL_FORMS, "the browser URL has no `p=` parameter"));
+                return Err(invalid(
+                    "url",
+                    url,
+                    URL_FORMS,
+                    "the browser URL has no `p=` parameter",
+                ));
             };
             (&path[..index], Some(ids))
         }
         None => (path, None),
     };
 
-    let mut base = format!("{}://{}", parsed.scheme(), parsed.host_str().unwrap_or_default());
+    let mut base = format!(
+        "{}://{}",
+        parsed.scheme(),
+        parsed.host_str().unwrap_or_default()
+    );
     if let Some(port) = parsed.port() {
         base.push_str(&format!(":{port}"));
     }
@@ -85,7 +106,10 @@ pub(crate) fn parse_target(
         Some(ids) => {
             let mut parts = ids.splitn(2, '/');
             let space = parts.next().map(str::trim).filter(|s| !s.is_empty());
-            let ws = parts.next().map(|s| s.trim().trim_end_matches('/')).filter(|s| !s.is_empty());
+            let ws = parts
+                .next()
+                .map(|s| s.trim().trim_end_matches('/'))
+                .filter(|s| !s.is_empty());
             (space, ws)
         }
         None => (None, None),
@@ -134,15 +158,21 @@ mod tests {
 
     #[test]
     fn browser_url_keeps_context_path() {
-        let target =
-            parse_target("https://octane.example.com:8443/qa/ui/?p=1001/1002#/dashboard", None, None)
-                .unwrap();
+        let target = parse_target(
+            "https://octane.example.com:8443/qa/ui/?p=1001/1002#/dashboard",
+            None,
+            None,
+        )
+        .unwrap();
 
         assert_eq!(target.base, "https://octane.example.com:8443/qa");
         assert_eq!(target.shared_space, "1001");
         assert_eq!(target.workspace, "1002");
         assert!(!target.plain_http);
-        assert_eq!(target.api(), "https://octane.example.com:8443/qa/api/shared_spaces/1001/workspaces/1002");
+        assert_eq!(
+            target.api(),
+            "https://octane.example.com:8443/qa/api/shared_spaces/1001/workspaces/1002"
+        );
     }
 
     #[test]
@@ -150,7 +180,10 @@ mod tests {
         let target = parse_target("https://host/ui?p=7/8", None, None).unwrap();
 
         assert_eq!(target.base, "https://host");
-        assert_eq!((target.shared_space.as_str(), target.workspace.as_str()), ("7", "8"));
+        assert_eq!(
+            (target.shared_space.as_str(), target.workspace.as_str()),
+            ("7", "8")
+        );
     }
 
     #[test]
@@ -166,19 +199,30 @@ mod tests {
     fn settings_override_ids_from_url() {
         let target = parse_target("https://host/ui/?p=1/2", Some("3"), None).unwrap();
 
-        assert_eq!((target.shared_space.as_str(), target.workspace.as_str()), ("3", "2"));
+        assert_eq!(
+            (target.shared_space.as_str(), target.workspace.as_str()),
+            ("3", "2")
+        );
     }
 
     #[test]
     fn workspace_missing_is_error() {
         let err = parse_target("https://host/ui/?p=1001", None, None).unwrap_err();
 
-        assert!(format!("{err:#}").contains("missing `workspace`"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("missing `workspace`"),
+            "{err:#}"
+        );
     }
 
     #[test]
     fn rejected_urls_name_setting() {
-        for url in ["ftp://host/", "not a url", "https://", "https://host/ui/?q=1"] {
+        for url in [
+            "ftp://host/",
+            "not a url",
+            "https://",
+            "https://host/ui/?q=1",
+        ] {
             let err = parse_target(url, None, None).unwrap_err();
             let message = format!("{err:#}");
             assert!(message.contains("invalid `url`"), "{url}: {message}");
@@ -198,6 +242,9 @@ mod tests {
     fn non_numeric_workspace_is_error() {
         let err = parse_target("https://host/ui/?p=1001/abc", None, None).unwrap_err();
 
-        assert!(format!("{err:#}").contains("invalid `workspace` value `abc`"), "{err:#}");
+        assert!(
+            format!("{err:#}").contains("invalid `workspace` value `abc`"),
+            "{err:#}"
+        );
     }
 }

@@ -4,8 +4,7 @@ use anyhow::bail;
 use chrono::{DateTime, FixedOffset, Utc};
 
 /// Accepted forms, for error messages.
-pub(crate) const TIME_FORMS: &str =
-    "RFC 3339 with a time zone (2026-03-14T09:18:05Z, 2026-03-14T10:18:05+01:00), \
+pub(crate) const TIME_FORMS: &str = "RFC 3339 with a time zone (2026-03-14T09:18:05Z, 2026-03-14T10:18:05+01:00), \
      or epoch seconds or milliseconds";
 
 /// Epoch values at or above this are milliseconds (10^11 seconds is the year 5138).
@@ -28,7 +27,11 @@ fn parse_epoch(digits: &str) -> anyhow::Result<DateTime<Utc>> {
     let Ok(value) = digits.parse::<i64>() else {
         bail!("epoch value out of range");
     };
-    let millis = if value >= MILLIS_THRESHOLD { value } else { value.saturating_mul(1000) };
+    let millis = if value >= MILLIS_THRESHOLD {
+        value
+    } else {
+        value.saturating_mul(1000)
+    };
     match DateTime::from_timestamp_millis(millis) {
         Some(time) => Ok(time),
         None => bail!("epoch value out of range"),

@@ -45,13 +45,19 @@ mod tests {
 
         assert_eq!(context.ci, Ci::Drone);
         assert_eq!(context.server_id, "drone:drone.example.com");
-        assert_eq!(context.server_url.as_deref(), Some("https://drone.example.com"));
+        assert_eq!(
+            context.server_url.as_deref(),
+            Some("https://drone.example.com")
+        );
         assert_eq!(context.job_id, "acme/widget");
         assert_eq!(context.build_id, "318");
         assert_eq!(context.build_name, "318");
         assert_eq!(context.result, BuildResult::Failure);
         assert_eq!(context.start.unwrap().time.timestamp(), 1_773_479_980);
-        assert_eq!(context.run_url.as_deref(), Some("https://drone.example.com/acme/widget/318"));
+        assert_eq!(
+            context.run_url.as_deref(),
+            Some("https://drone.example.com/acme/widget/318")
+        );
     }
 
     #[test]
@@ -82,6 +88,9 @@ mod tests {
 
         let context = context(&env).unwrap();
 
-        assert_eq!(context.start.unwrap().time.timestamp_millis(), 1_773_479_980_500);
+        assert_eq!(
+            context.start.unwrap().time.timestamp_millis(),
+            1_773_479_980_500
+        );
     }
 }

@@ -24,7 +24,10 @@ pub(super) fn read(env: &Env) -> anyhow::Result<CiValues> {
     let server = var(env, Ci::GitHub, "GITHUB_SERVER_URL")?.trim_end_matches('/');
     let repository = var(env, Ci::GitHub, "GITHUB_REPOSITORY")?;
     let Some((owner, repo)) = repository.split_once('/') else {
-        bail!("GitHub Actions variable GITHUB_REPOSITORY `{}` is not OWNER/REPO", repository.escape_default());
+        bail!(
+            "GitHub Actions variable GITHUB_REPOSITORY `{}` is not OWNER/REPO",
+            repository.escape_default()
+        );
     };
     let owner = env.get_trimmed("GITHUB_REPOSITORY_OWNER").unwrap_or(owner);
     let run_id = var(env, Ci::GitHub, "GITHUB_RUN_ID")?;
@@ -33,7 +36,10 @@ pub(super) fn read(env: &Env) -> anyhow::Result<CiValues> {
         None => 1,
         Some(text) => match text.parse::<u32>() {
             Ok(n) if n >= 1 => n,
-            _ => bail!("invalid GitHub Actions variable GITHUB_RUN_ATTEMPT `{}`", text.escape_default()),
+            _ => bail!(
+                "invalid GitHub Actions variable GITHUB_RUN_ATTEMPT `{}`",
+                text.escape_default()
+            ),
         },
     };
     let host = server.split_once("://").map_or(server, |(_, rest)| rest);
@@ -41,17 +47,29 @@ pub(super) fn read(env: &Env) -> anyhow::Result<CiValues> {
     // `owner/repo/.github/workflows/ci.yml@refs/heads/main` names the workflow file; the ref
     // is left out so that every branch reports to one pipeline.
     let workflow_ref = var(env, Ci::GitHub, "GITHUB_WORKFLOW_REF")?;
-    let job_id = workflow_ref.split_once('@').map_or(workflow_ref, |(path, _)| path);
+    let job_id = workflow_ref
+        .split_once('@')
+        .map_or(workflow_ref, |(path, _)| path);
     let workflow = env.get_trimmed("GITHUB_WORKFLOW").unwrap_or(job_id);
 
-    let build_name = if attempt > 1 { format!("{run_number}.{attempt}") } else { run_number.to_string() };
+    let build_name = if attempt > 1 {
+        format!("{run_number}.{attempt}")
+    } else {
+        run_number.to_string()
+    };
     let run_url = format!("{server}/{repository}/actions/runs/{run_id}/attempts/{attempt}");
 
     let start = match env.get_trimmed("STATE_started_at") {
         None => None,
         Some(text) => match parse_instant(text) {
-            Ok(time) => Some(Start { time, source: "the time the action's pre-entrypoint recorded".to_string() }),
-            Err(e) => bail!("invalid STATE_started_at `{}` from the pre-entrypoint: {e}", text.escape_default()),
+            Ok(time) => Some(Start {
+                time,
+                source: "the time the action's pre-entrypoint recorded".to_string(),
+            }),
+            Err(e) => bail!(
+                "invalid STATE_started_at `{}` from the pre-entrypoint: {e}",
+                text.escape_default()
+            ),
         },
     };
 
@@ -71,7 +89,11 @@ pub(super) fn read(env: &Env) -> anyhow::Result<CiValues> {
         ),
         start,
         github_run: Some(GitHubRun {
-            api_url: env.get_trimmed("GITHUB_API_URL").unwrap_or("https://api.github.com").trim_end_matches('/').to_string(),
+            api_url: env
+                .get_trimmed("GITHUB_API_URL")
+                .unwrap_or("https://api.github.com")
+                .trim_end_matches('/')
+                .to_string(),
             repository: repository.to_string(),
             run_id: run_id.to_string(),
             attempt,
@@ -93,7 +115,10 @@ mod tests {
 
         assert_eq!(context.ci, Ci::GitHub);
         assert_eq!(context.server_id, "github:github.com/acme");
-        assert_eq!(context.server_url.as_deref(), Some("https://github.com/acme"));
+        assert_eq!(
+            context.server_url.as_deref(),
+            Some("https://github.com/acme")
+        );
         assert_eq!(context.job_id, "acme/widget/.github/workflows/ci.yml");
         assert_eq!(context.pipeline_name, "acme/widget CI");
         assert_eq!(context.build_id, "13000000001-2");

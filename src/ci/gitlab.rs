@@ -52,14 +52,20 @@ mod tests {
 
         assert_eq!(context.ci, Ci::GitLab);
         assert_eq!(context.server_id, "gitlab:gitlab.example.com");
-        assert_eq!(context.server_url.as_deref(), Some("https://gitlab.example.com"));
+        assert_eq!(
+            context.server_url.as_deref(),
+            Some("https://gitlab.example.com")
+        );
         assert_eq!(context.job_id, "acme/platform/widget");
         assert_eq!(context.pipeline_name, "acme/platform/widget");
         assert_eq!(context.build_id, "912345");
         assert_eq!(context.build_name, "318");
         assert_eq!(context.result, BuildResult::Failure);
         assert_eq!(context.result_source, "CI_JOB_STATUS");
-        assert_eq!(context.workspace.to_str(), Some("/builds/acme/platform/widget"));
+        assert_eq!(
+            context.workspace.to_str(),
+            Some("/builds/acme/platform/widget")
+        );
     }
 
     #[test]

@@ -54,7 +54,7 @@ impl Ci {
             Ci::GitLab => "GitLab CI",
             Ci::Woodpecker => "Woodpecker",
             Ci::Drone => "Drone",
-            Ci::Generic => "no known CI",
+            Ci::Generic => "plain run",
         }
     }
 
@@ -152,7 +152,10 @@ impl BuildContext {
         };
 
         let start = match settings.started_at {
-            Some(time) => Some(Start { time, source: "the `started_at` setting".to_string() }),
+            Some(time) => Some(Start {
+                time,
+                source: "the `started_at` setting".to_string(),
+            }),
             None => values.start,
         };
         let workspace = match values.workspace {
@@ -162,10 +165,13 @@ impl BuildContext {
 
         Ok(BuildContext {
             ci,
-            server_name: pick(&settings.server_name, values.server_name).unwrap_or_else(|| server_id.clone()),
+            server_name: pick(&settings.server_name, values.server_name)
+                .unwrap_or_else(|| server_id.clone()),
             server_url: pick(&settings.server_url, values.server_url),
-            pipeline_name: pick(&settings.pipeline_name, values.pipeline_name).unwrap_or_else(|| job_id.clone()),
-            build_name: pick(&settings.build_name, values.build_name).unwrap_or_else(|| build_id.clone()),
+            pipeline_name: pick(&settings.pipeline_name, values.pipeline_name)
+                .unwrap_or_else(|| job_id.clone()),
+            build_name: pick(&settings.build_name, values.build_name)
+                .unwrap_or_else(|| build_id.clone()),
             server_id,
             job_id,
             build_id,
@@ -187,7 +193,10 @@ fn require(ci: Ci, key: &str, value: Option<String>) -> anyhow::Result<String> {
              so set it (e.g. OCTANE_{})",
             key.to_ascii_uppercase()
         ),
-        None => bail!("missing `{key}`: {} did not provide it; set it explicitly", ci.name()),
+        None => bail!(
+            "missing `{key}`: {} did not provide it; set it explicitly",
+            ci.name()
+        ),
     }
 }
 
@@ -205,8 +214,15 @@ fn start_from(env: &Env, ci: Ci, name: &str) -> anyhow::Result<Option<Start>> {
         return Ok(None);
     };
     match parse_instant(text) {
-        Ok(time) => Ok(Some(Start { time, source: name.to_string() })),
-        Err(e) => bail!("invalid {} variable {name} `{}`: {e}", ci.name(), text.escape_default()),
+        Ok(time) => Ok(Some(Start {
+            time,
+            source: name.to_string(),
+        })),
+        Err(e) => bail!(
+            "invalid {} variable {name} `{}`: {e}",
+            ci.name(),
+            text.escape_default()
+        ),
     }
 }
 
@@ -231,7 +247,9 @@ pub(crate) mod tests {
 
     /// Reads an example environment file shipped in `examples/`.
     pub(crate) fn example_env(name: &str) -> Env {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("examples").join(name);
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("examples")
+            .join(name);
         let mut env = Env::default();
         env.overlay_file(&path).unwrap();
         env
@@ -246,15 +264,25 @@ pub(crate) mod tests {
     #[test]
     fn detection_order() {
         let cases = [
-            (vec![("GITHUB_ACTIONS", "true"), ("GITLAB_CI", "true")], Ci::GitHub),
+            (
+                vec![("GITHUB_ACTIONS", "true"), ("GITLAB_CI", "true")],
+                Ci::GitHub,
+            ),
             (vec![("GITLAB_CI", "true"), ("DRONE", "true")], Ci::GitLab),
-            (vec![("CI", "woodpecker"), ("DRONE", "true")], Ci::Woodpecker),
+            (
+                vec![("CI", "woodpecker"), ("DRONE", "true")],
+                Ci::Woodpecker,
+            ),
             (vec![("CI", "true"), ("DRONE", "true")], Ci::Drone),
             (vec![("CI", "true")], Ci::Generic),
             (vec![("GITHUB_ACTIONS", "false")], Ci::Generic),
         ];
         for (pairs, expected) in cases {
-            assert_eq!(Ci::detect(&Env::from_pairs(pairs.clone())), expected, "{pairs:?}");
+            assert_eq!(
+                Ci::detect(&Env::from_pairs(pairs.clone())),
+                expected,
+                "{pairs:?}"
+            );
         }
     }
 

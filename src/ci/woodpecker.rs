@@ -51,7 +51,10 @@ mod tests {
         assert_eq!(context.result, BuildResult::Failure);
         assert_eq!(context.result_source, "CI_PIPELINE_STATUS");
         assert_eq!(context.server_id, "woodpecker:ci.example.org");
-        assert_eq!(context.server_url.as_deref(), Some("https://ci.example.org"));
+        assert_eq!(
+            context.server_url.as_deref(),
+            Some("https://ci.example.org")
+        );
         assert_eq!(context.job_id, "acme/widget/test");
         assert_eq!(context.build_id, "318");
         assert_eq!(context.start.unwrap().time.timestamp(), 1_773_479_980);

@@ -101,7 +101,11 @@ pub(crate) fn ensure_server(
     }
 
     let create = format!("{}/ci_servers", target.api());
-    let reply = session.send(Method::POST, &create, &Body::Json(&server_create_body(context)))?;
+    let reply = session.send(
+        Method::POST,
+        &create,
+        &Body::Json(&server_create_body(context)),
+    )?;
     if (200..300).contains(&reply.status) {
         let id = first_id(&reply.body, "CI server create")?
             .context("the CI server create response lists no entity")?;
@@ -115,7 +119,10 @@ pub(crate) fn ensure_server(
             return Ok(Ensured { id, created: false });
         }
     }
-    Err(error).context(format!("cannot register the CI server `{}`", context.server_id))
+    Err(error).context(format!(
+        "cannot register the CI server `{}`",
+        context.server_id
+    ))
 }
 
 /// Finds the pipeline by its root job on the server, creating it when missing.
@@ -132,7 +139,11 @@ pub(crate) fn ensure_pipeline(
     }
 
     let create = format!("{}/pipelines", target.api());
-    let reply = session.send(Method::POST, &create, &Body::Json(&pipeline_create_body(context)))?;
+    let reply = session.send(
+        Method::POST,
+        &create,
+        &Body::Json(&pipeline_create_body(context)),
+    )?;
     if (200..300).contains(&reply.status) {
         let id = first_id(&reply.body, "pipeline create")?
             .context("the pipeline create response lists no entity")?;
@@ -140,7 +151,10 @@ pub(crate) fn ensure_pipeline(
     }
     let error = session.error(&Method::POST, &create, &reply);
     if !error.is_conflict() {
-        return Err(error).context(format!("cannot create the pipeline `{}`", context.pipeline_name));
+        return Err(error).context(format!(
+            "cannot create the pipeline `{}`",
+            context.pipeline_name
+        ));
     }
     // A parallel job may have created this pipeline; otherwise the name belongs to another one.
     let reply = session.send_ok(Method::GET, &lookup, &Body::Empty)?;
@@ -162,7 +176,9 @@ pub(crate) fn report_build(
 ) -> anyhow::Result<()> {
     let url = format!("{}/analytics/ci/builds", target.api());
     let body = serde_json::to_value(report).context("cannot encode the build report")?;
-    session.send_ok(Method::PUT, &url, &Body::Json(&body)).context("cannot report the build")?;
+    session
+        .send_ok(Method::PUT, &url, &Body::Json(&body))
+        .context("cannot report the build")?;
     Ok(())
 }
 
@@ -189,7 +205,12 @@ pub(crate) fn plan(
             body: Some(json!({"client_id": client_id, "client_secret": "(redacted)"})),
             note: None,
         },
-        PlannedRequest { method: "GET", url: server_lookup_url(target, context), body: None, note: None },
+        PlannedRequest {
+            method: "GET",
+            url: server_lookup_url(target, context),
+            body: None,
+            note: None,
+        },
         PlannedRequest {
             method: "POST",
             url: format!("{}/ci_servers", target.api()),

@@ -42,7 +42,9 @@ impl OctaneError {
         match serde_json::from_str::<ErrorBody>(body) {
             Ok(parsed) => {
                 let parsed = match parsed.errors {
-                    Some(mut list) if !list.is_empty() && parsed.description.is_none() => list.swap_remove(0),
+                    Some(mut list) if !list.is_empty() && parsed.description.is_none() => {
+                        list.swap_remove(0)
+                    }
                     _ => parsed,
                 };
                 error.error_code = parsed.error_code;
@@ -65,12 +67,19 @@ impl OctaneError {
     /// True when the error says the entity already exists.
     pub(crate) fn is_conflict(&self) -> bool {
         self.status == 409
-            || self.error_code.as_deref().is_some_and(|code| code.contains("duplicate"))
+            || self
+                .error_code
+                .as_deref()
+                .is_some_and(|code| code.contains("duplicate"))
     }
 }
 
 fn looks_like_html(body: &str) -> bool {
-    let start = body.trim_start().get(..15).unwrap_or("").to_ascii_lowercase();
+    let start = body
+        .trim_start()
+        .get(..15)
+        .unwrap_or("")
+        .to_ascii_lowercase();
     start.starts_with("<!doctype") || start.starts_with("<html")
 }
 
@@ -126,7 +135,10 @@ mod tests {
 
         let error = OctaneError::from_response("PUT /builds".into(), 503, &body);
 
-        assert!(error.to_string().contains("Octane is unavailable"), "{error}");
+        assert!(
+            error.to_string().contains("Octane is unavailable"),
+            "{error}"
+        );
         assert!(!error.to_string().contains("<h1>"), "{error}");
     }
 

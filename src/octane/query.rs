@@ -4,7 +4,11 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 /// Characters left as they are in a query parameter value; everything else is percent-encoded,
 /// so a space becomes `%20`, never `+`.
-const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'~');
 
 /// Quotes a string as an Octane query literal: `^value^`, with `\`, `^`, `(` and `)` escaped
 /// by a backslash.
@@ -45,7 +49,12 @@ mod tests {
 
     #[test]
     fn url_encodes_quotes_and_spaces() {
-        let url = collection_url("https://h/api", "ci_servers", "id,name", "instance_id EQ ^a b^");
+        let url = collection_url(
+            "https://h/api",
+            "ci_servers",
+            "id,name",
+            "instance_id EQ ^a b^",
+        );
 
         assert_eq!(
             url,

@@ -76,7 +76,11 @@ impl CookieJar {
         if self.cookies.is_empty() {
             return None;
         }
-        let pairs: Vec<String> = self.cookies.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        let pairs: Vec<String> = self
+            .cookies
+            .iter()
+            .map(|(n, v)| format!("{n}={v}"))
+            .collect();
         Some(pairs.join("; "))
     }
 }
@@ -114,7 +118,8 @@ impl Session {
     pub(crate) fn sign_in(&mut self) -> anyhow::Result<()> {
         self.cookies = CookieJar::default();
         let url = format!("{}/authentication/sign_in", self.base);
-        let body = json!({"client_id": self.client_id, "client_secret": self.client_secret.expose()});
+        let body =
+            json!({"client_id": self.client_id, "client_secret": self.client_secret.expose()});
         let reply = self.send_once(Method::POST, &url, &Body::Json(&body))?;
         match reply.status {
             200..=299 => Ok(()),
@@ -130,12 +135,18 @@ impl Session {
         if reply.status != 401 {
             return Ok(reply);
         }
-        self.sign_in().context("the session expired and signing in again failed")?;
+        self.sign_in()
+            .context("the session expired and signing in again failed")?;
         self.send_once(method, url, body)
     }
 
     /// Sends a request and fails on any status outside 2xx, quoting Octane's error.
-    pub(crate) fn send_ok(&mut self, method: Method, url: &str, body: &Body) -> anyhow::Result<Reply> {
+    pub(crate) fn send_ok(
+        &mut self,
+        method: Method,
+        url: &str,
+        body: &Body,
+    ) -> anyhow::Result<Reply> {
         let reply = self.send(method.clone(), url, body)?;
         if (200..300).contains(&reply.status) {
             Ok(reply)
@@ -146,7 +157,11 @@ impl Session {
 
     /// Builds the error for a failed response.
     pub(crate) fn error(&self, method: &Method, url: &str, reply: &Reply) -> OctaneError {
-        OctaneError::from_response(format!("{method} {}", self.short_url(url)), reply.status, &reply.body)
+        OctaneError::from_response(
+            format!("{method} {}", self.short_url(url)),
+            reply.status,
+            &reply.body,
+        )
     }
 
     /// Signs out; a failure only matters for the server's session count, so it is returned
@@ -171,7 +186,10 @@ impl Session {
     fn send_once(&mut self, method: Method, url: &str, body: &Body) -> anyhow::Result<Reply> {
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
-            bail!("{method} {} not sent: the `timeout` deadline has passed", self.short_url(url));
+            bail!(
+                "{method} {} not sent: the `timeout` deadline has passed",
+                self.short_url(url)
+            );
         }
         let mut builder = Request::builder()
             .method(method.clone())
@@ -226,7 +244,11 @@ impl Session {
         request: Request<S>,
         timeout: Option<Duration>,
     ) -> Result<ureq::http::Response<ureq::Body>, ureq::Error> {
-        let request = self.agent.configure_request(request).timeout_global(timeout).build();
+        let request = self
+            .agent
+            .configure_request(request)
+            .timeout_global(timeout)
+            .build();
         self.agent.run(request)
     }
 }
@@ -247,11 +269,20 @@ mod tests {
     fn cookie_jar_follows_rotation() {
         let mut jar = CookieJar::default();
 
-        jar.update(&headers(&["LWSSO_COOKIE_KEY=first; Path=/; HttpOnly", "OCTANE_USER=ci; Path=/"]));
-        assert_eq!(jar.header().as_deref(), Some("LWSSO_COOKIE_KEY=first; OCTANE_USER=ci"));
+        jar.update(&headers(&[
+            "LWSSO_COOKIE_KEY=first; Path=/; HttpOnly",
+            "OCTANE_USER=ci; Path=/",
+        ]));
+        assert_eq!(
+            jar.header().as_deref(),
+            Some("LWSSO_COOKIE_KEY=first; OCTANE_USER=ci")
+        );
 
         jar.update(&headers(&["LWSSO_COOKIE_KEY=second; Path=/"]));
-        assert_eq!(jar.header().as_deref(), Some("OCTANE_USER=ci; LWSSO_COOKIE_KEY=second"));
+        assert_eq!(
+            jar.header().as_deref(),
+            Some("OCTANE_USER=ci; LWSSO_COOKIE_KEY=second")
+        );
     }
 
     #[test]
