@@ -1,7 +1,7 @@
 //! Test-result uploads: `POST .../test-results?skip-errors=true`, then the task status.
 //!
-//! Octane queues an accepted upload (202 with a task id) and processes it later; the task is
-//! polled until it leaves `queued` and `running`, within a bounded wait.
+//! Octane queues an accepted upload (202 with a task id) and processes it later. The tool polls
+//! the task until it leaves `queued` and `running`, within a bounded wait.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -13,8 +13,8 @@ use ureq::http::Method;
 use super::session::{Body, Session};
 use crate::target::Target;
 
-/// Longest wait for Octane to process one upload. Octane keeps processing after that; the
-/// tool only stops watching.
+/// Maximum wait for Octane to process one upload. Octane goes on processing after that, but
+/// the tool stops polling.
 const MAX_TASK_WAIT: Duration = Duration::from_secs(60);
 
 #[derive(Deserialize)]
@@ -52,7 +52,7 @@ pub(crate) fn upload_test_results(
     let reply = session.send_ok(Method::POST, &url, &Body::XmlFile(payload))?;
     if reply.status != 202 && reply.status != 200 && reply.status != 201 {
         bail!(
-            "POST /test-results answered HTTP {} instead of 202",
+            "POST /test-results returned HTTP {} instead of 202",
             reply.status
         );
     }
