@@ -30,7 +30,7 @@ impl BuildResult {
         Some(result)
     }
 
-    /// The word Octane expects.
+    /// Returns the word Octane expects.
     pub(crate) fn as_str(self) -> &'static str {
         match self {
             BuildResult::Success => "success",

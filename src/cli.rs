@@ -9,7 +9,7 @@ use lexopt::prelude::*;
 
 use crate::settings::SETTINGS;
 
-/// What the command line asks for.
+/// The command the arguments request.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Command {
     /// Report the build (the default).
@@ -70,7 +70,8 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<
     }
 }
 
-/// The `--help` text. Lists every setting under `SETTINGS:`, one per line, key first.
+/// Returns the `--help` text, which lists every setting under `SETTINGS:`, one per line, key
+/// first.
 pub(crate) fn help() -> String {
     let mut text = format!(
         "octane-report {}

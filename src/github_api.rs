@@ -62,7 +62,7 @@ pub(crate) fn run_started_at(
         } else {
             ""
         };
-        bail!("GitHub API answered HTTP {status} {message}{hint}");
+        bail!("GitHub API request failed with HTTP {status} {message}{hint}");
     }
     let attempt: RunAttempt =
         serde_json::from_str(&body).context("invalid JSON from the GitHub API")?;

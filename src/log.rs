@@ -1,7 +1,7 @@
 //! Log lines on stderr, one per step, with secrets removed.
 //!
 //! On GitHub Actions, warnings and errors are written as workflow commands (`::warning::`,
-//! `::error::`), which the runner shows as annotations; the runner reads workflow commands from
+//! `::error::`), which the runner shows as annotations. The runner reads workflow commands from
 //! stderr as well as stdout.
 
 use std::io::Write;

@@ -15,7 +15,7 @@ use crate::settings::{Secret, Settings};
 use crate::target::{Target, parse_target};
 use crate::time::duration_ms;
 
-/// How a run ended.
+/// The end state of a run.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Outcome {
     /// Reported, skipped for missing credentials, or printed by a dry run.
@@ -34,7 +34,7 @@ impl std::fmt::Display for InvalidInput {
     }
 }
 
-/// What the run learned from Octane.
+/// Entity ids returned by Octane.
 struct Delivered {
     server: octane::Ensured,
     pipeline: octane::Ensured,
@@ -283,9 +283,9 @@ fn deliver_signed_in(
     Ok(Delivered { server, pipeline })
 }
 
-/// A link to the pipeline in Octane's web UI.
-// NOTE: the `entity-navigation` page is how Octane links to an entity by id; the form is taken
-// from links Octane's UI shares and is not part of the documented REST API.
+/// Builds a link to the pipeline in Octane's web UI.
+// NOTE: the `entity-navigation` form comes from links that Octane's UI shares. It is not part
+// of the documented REST API, so a server version may change it.
 fn pipeline_link(target: &Target, pipeline_id: &str) -> String {
     format!(
         "{}/ui/entity-navigation?p={}/{}&entityType=pipeline&id={}",

@@ -121,7 +121,8 @@ pub(crate) const SETTINGS: &[SettingInfo] = &[
 /// Prefixes, in lookup order.
 const PREFIXES: [&str; 3] = ["OCTANE_", "PLUGIN_", "INPUT_"];
 
-/// Values after lookup, before validation. No `Debug` outside tests: it holds secrets.
+/// Values after lookup, before validation. It has no `Debug` outside tests because it contains
+/// secrets.
 #[derive(Default, Deserialize)]
 #[cfg_attr(test, derive(Debug))]
 struct RawSettings {
@@ -158,7 +159,7 @@ impl Secret {
         Secret(value.into())
     }
 
-    /// The value, for request bodies and headers only.
+    /// Returns the value, for request bodies and headers only.
     pub(crate) fn expose(&self) -> &str {
         &self.0
     }
@@ -315,8 +316,8 @@ fn trimmed(value: Option<String>) -> Option<String> {
         .filter(|v| !v.is_empty())
 }
 
-/// Builds the error for an invalid value: names the setting, quotes the value (shortened,
-/// control characters escaped) and says what is accepted. Never use it for secrets.
+/// Builds the error for an invalid value. The message names the setting, quotes the value
+/// (shortened, control characters escaped) and lists the accepted form. Never use it for secrets.
 pub(crate) fn invalid(key: &str, value: &str, expected: &str, reason: &str) -> anyhow::Error {
     let mut shown: String = value
         .chars()

@@ -8,7 +8,7 @@ use url::Url;
 
 use crate::settings::invalid;
 
-/// Where the reports go.
+/// The Octane server and workspace that receive the reports.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Target {
     /// Server URL with any context path and no trailing slash, e.g. `https://host/octane`.
@@ -65,7 +65,7 @@ pub(crate) fn parse_target(
         return Err(invalid("url", url, URL_FORMS, "no host"));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        // Never echo the value: it holds credentials.
+        // The value is not echoed because it contains credentials.
         bail!(
             "invalid `url`: it contains a user name or password; remove them and set \
              `client_id` and `client_secret` instead"

@@ -1,7 +1,7 @@
 //! GitLab CI: a job's `after_script`, or a job in the `.post` stage.
 //!
-//! `CI_JOB_STATUS` is `running` while the job's `script` runs and holds the job's result only in
-//! `after_script`, so `running` is never taken as a result.
+//! `CI_JOB_STATUS` is `running` while the job's `script` runs. It contains the job's result only
+//! in `after_script`, so `running` is never taken as a result.
 
 use super::{Ci, CiValues, result_from, start_from, var};
 use crate::env::Env;

@@ -21,7 +21,7 @@ use crate::time::parse_instant;
 
 pub(crate) use github::GitHubRun;
 
-/// The CI systems the tool knows.
+/// The CI systems the tool detects.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Ci {
     GitHub,
@@ -77,7 +77,7 @@ pub(crate) struct Start {
     pub(crate) source: String,
 }
 
-/// What a CI's variables supply. Every field may be overridden by a setting.
+/// Values a CI's variables supply. A setting overrides any of them.
 #[derive(Debug, Default)]
 pub(crate) struct CiValues {
     pub(crate) server_id: Option<String>,
@@ -88,7 +88,7 @@ pub(crate) struct CiValues {
     pub(crate) build_id: Option<String>,
     pub(crate) build_name: Option<String>,
     pub(crate) result: Option<(BuildResult, String)>,
-    /// Why the CI gives no result, when it has a reason to tell.
+    /// The reason the CI gives no result, when there is a known one.
     pub(crate) result_hint: Option<String>,
     /// Start candidates in order of preference, after `started_at` and the GitHub API.
     pub(crate) start: Option<Start>,

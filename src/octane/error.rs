@@ -7,7 +7,7 @@ use serde::Deserialize;
 /// A 4xx or 5xx response from Octane.
 #[derive(Debug)]
 pub(crate) struct OctaneError {
-    /// What was attempted, e.g. `POST .../ci_servers`.
+    /// The failed request, e.g. `POST .../ci_servers`.
     pub(crate) request: String,
     pub(crate) status: u16,
     pub(crate) error_code: Option<String>,
@@ -26,7 +26,7 @@ struct ErrorBody {
     message: Option<String>,
 }
 
-/// Longest part of a non-JSON body quoted in an error.
+/// Maximum number of characters of a non-JSON body quoted in an error.
 const QUOTED_BODY_CHARS: usize = 300;
 
 impl OctaneError {
@@ -64,7 +64,7 @@ impl OctaneError {
         error
     }
 
-    /// True when the error says the entity already exists.
+    /// Returns true when the error reports that the entity already exists.
     pub(crate) fn is_conflict(&self) -> bool {
         self.status == 409
             || self

@@ -12,8 +12,8 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Quotes a string as an Octane query literal: `^value^`, with `\`, `^`, `(` and `)` escaped
 /// by a backslash.
-// NOTE: Octane documents the escaping of `\`, `(` and `)` only; escaping `^` the same way is an
-// assumption that no server response has confirmed yet.
+// NOTE: Octane documents the escaping of `\`, `(` and `)` only. Escaping `^` the same way is an
+// assumption that no real server has confirmed yet.
 pub(crate) fn literal(value: &str) -> String {
     let mut quoted = String::with_capacity(value.len() + 2);
     quoted.push('^');
