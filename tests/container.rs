@@ -362,6 +362,54 @@ fn plugin_image_reports_drone_build() {
 }
 
 #[test]
+fn plugin_image_reports_woodpecker_build() {
+    if !container_check_enabled("plugin_image_reports_woodpecker_build") {
+        return;
+    }
+    let fake = FakeOctane::start();
+    let workspace = TempDir::new("container-woodpecker");
+    // Woodpecker 3.15+ with the Drone copies it gives plugin steps, whose
+    // DRONE_BUILD_STATUS is always success.
+    let env = vars(&[
+        ("CI", "woodpecker"),
+        ("CI_SYSTEM_NAME", "woodpecker"),
+        ("CI_SYSTEM_URL", "https://ci.example.org"),
+        ("CI_SYSTEM_HOST", "ci.example.org"),
+        ("CI_REPO", "acme/widget"),
+        ("CI_PIPELINE_NUMBER", "318"),
+        ("CI_PIPELINE_STARTED", "1773479980"),
+        ("CI_PIPELINE_STATUS", "failure"),
+        ("CI_WORKFLOW_NAME", "test"),
+        ("CI_WORKSPACE", "/woodpecker/src"),
+        ("DRONE_BUILD_NUMBER", "318"),
+        ("DRONE_BUILD_STATUS", "success"),
+        ("DRONE_REPO", "acme/widget"),
+        ("PLUGIN_URL", &fake.browser_url()),
+        ("PLUGIN_CLIENT_ID", FAKE_CLIENT_ID),
+        ("PLUGIN_CLIENT_SECRET", FAKE_CLIENT_SECRET),
+    ]);
+
+    let run = Container::new(&image("OCTANE_REPORT_IMAGE", ACTION_IMAGE))
+        .envs(&env)
+        .mount(workspace.path(), "/woodpecker/src")
+        .option("--workdir", "/woodpecker/src")
+        .run(&[]);
+
+    assert_eq!(run.code, 0, "the plugin failed:\n{}", run.stderr);
+    assert_eq!(fake.violations(), Vec::<String>::new());
+    let servers = fake.servers();
+    assert_eq!(servers.len(), 1, "CI servers: {servers:?}");
+    assert_eq!(servers[0].instance_id, "woodpecker:ci.example.org");
+    assert_eq!(fake.pipelines().len(), 1);
+    let builds = fake.builds();
+    assert_eq!(builds.len(), 1, "builds: {builds:?}");
+    assert_eq!(builds[0].build_ci_id, "318");
+    assert_eq!(builds[0].result, "failure");
+    assert_eq!(builds[0].start_time, 1_773_479_980_000);
+    assert_no_secret(&run, &[], &[FAKE_CLIENT_SECRET]);
+}
+
+#[test]
 fn gitlab_image_runs_job_script() {
     if !container_check_enabled("gitlab_image_runs_job_script") {
         return;
