@@ -24,8 +24,9 @@ if ! file -L "$busybox" | grep -q 'statically linked'; then
     exit 1
 fi
 
-# crun cannot apply the default rlimits in some sandboxes (setrlimit fails),
-# and runc with no default ulimits works there as well as on a normal host.
+# In a sandbox that forbids raising rlimits, crun fails on setrlimit while
+# applying Podman's default ulimits. runc with no default ulimits runs there and
+# on an ordinary host alike.
 if [[ -z "${CONTAINERS_CONF:-}" ]]; then
     export CONTAINERS_CONF="$root/target/podman/containers.conf"
     mkdir -p "$(dirname "$CONTAINERS_CONF")"

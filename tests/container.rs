@@ -432,7 +432,7 @@ fn gitlab_image_runs_job_script() {
         ("OCTANE_CLIENT_SECRET", FAKE_CLIENT_SECRET),
     ]);
     // GitLab's Docker executor keeps the image's entrypoint and hands the job
-    // script to its shell. In an after_script, CI_JOB_STATUS holds the result.
+    // script to its shell. In an after_script, CI_JOB_STATUS is the result.
     let script = "set -eu\n\
                   cd \"$CI_PROJECT_DIR\"\n\
                   command -v grep > /dev/null\n\
