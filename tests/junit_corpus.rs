@@ -15,7 +15,12 @@ use junit_common::{Run, convert, run_named};
 /// How a corpus file must convert.
 enum Expected {
     /// Passed, failed and skipped runs, and the summed duration in milliseconds.
-    Runs { passed: usize, failed: usize, skipped: usize, duration_ms: i64 },
+    Runs {
+        passed: usize,
+        failed: usize,
+        skipped: usize,
+        duration_ms: i64,
+    },
     /// A per-file error whose reason contains this text.
     Error(&'static str),
 }
@@ -23,7 +28,12 @@ enum Expected {
 use Expected::{Error, Runs};
 
 const fn runs(passed: usize, failed: usize, skipped: usize, duration_ms: i64) -> Expected {
-    Runs { passed, failed, skipped, duration_ms }
+    Runs {
+        passed,
+        failed,
+        skipped,
+        duration_ms,
+    }
 }
 
 /// Expected outcome per file. `suite-level-error-no-testcase.xml` has no
@@ -36,7 +46,10 @@ const EXPECTED: &[(&str, Expected)] = &[
     ("empty-file.xml", Error("empty file")),
     ("empty-testsuites-scientific-time.xml", runs(0, 0, 0, 0)),
     ("go-junit-report-subtests.xml", runs(6, 4, 1, 0)),
-    ("gotestsum-testmain-empty-classname.xml", runs(42, 13, 5, 60)),
+    (
+        "gotestsum-testmain-empty-classname.xml",
+        runs(42, 13, 5, 60),
+    ),
     ("gtest-style-status-disabled.xml", runs(11, 20, 0, 0)),
     ("jest-junit-empty-classname.xml", runs(2, 0, 0, 295)),
     ("mocha-junit-reporter-root-suite.xml", runs(1, 0, 0, 2)),
@@ -52,13 +65,25 @@ const EXPECTED: &[(&str, Expected)] = &[
     ("root-testsuite-nested-suites.xml", runs(5, 0, 0, 4807)),
     ("suite-level-error-no-testcase.xml", runs(0, 1, 0, 0)),
     ("surefire-failure-skipped-properties.xml", runs(4, 1, 2, 20)),
-    ("surefire-flaky-pass-multiple-flakyfailure.xml", runs(1, 0, 0, 1)),
+    (
+        "surefire-flaky-pass-multiple-flakyfailure.xml",
+        runs(1, 0, 0, 1),
+    ),
     ("surefire-rerun-failure-always-fails.xml", runs(0, 1, 0, 1)),
     ("surefire-truncated-cdata.xml", Error("CDATA not closed")),
-    ("testng-junitreport-retry-duplicates.xml", runs(0, 1, 1, 116)),
-    ("time-nanoseconds-no-declaration.xml", runs(3, 0, 0, 999_638_317_000)),
+    (
+        "testng-junitreport-retry-duplicates.xml",
+        runs(0, 1, 1, 116),
+    ),
+    (
+        "time-nanoseconds-no-declaration.xml",
+        runs(3, 0, 0, 999_638_317_000),
+    ),
     ("time-negative-duplicate-name.xml", runs(2, 0, 0, 100_000)),
-    ("time-thousands-separator-nested.xml", runs(8, 0, 0, 101_000)),
+    (
+        "time-thousands-separator-nested.xml",
+        runs(8, 0, 0, 101_000),
+    ),
     ("timestamps-various-formats.xml", runs(12, 0, 0, 287_780)),
     ("unicode-non-bmp.xml", runs(1, 4, 2, 8610)),
     ("xml-entities-in-names.xml", runs(0, 2, 2, 0)),
@@ -81,17 +106,31 @@ fn corpus_counts_and_errors() {
     };
     let mut present: Vec<String> = std::fs::read_dir(&folder)
         .unwrap_or_else(|error| panic!("cannot list {}: {error}", folder.display()))
-        .map(|entry| entry.expect("folder entry").file_name().to_string_lossy().into_owned())
+        .map(|entry| {
+            entry
+                .expect("folder entry")
+                .file_name()
+                .to_string_lossy()
+                .into_owned()
+        })
         .filter(|name| name.ends_with(".xml"))
         .collect();
     present.sort();
     let listed: Vec<&str> = EXPECTED.iter().map(|(name, _)| *name).collect();
-    assert_eq!(present, listed, "every corpus file needs an expected outcome");
+    assert_eq!(
+        present, listed,
+        "every corpus file needs an expected outcome"
+    );
 
     for (name, expected) in EXPECTED {
         let output = convert_one(&folder, name);
         match expected {
-            Runs { passed, failed, skipped, duration_ms } => {
+            Runs {
+                passed,
+                failed,
+                skipped,
+                duration_ms,
+            } => {
                 assert_eq!(output.code, 0, "{name}: {}", output.stderr);
                 let runs = output.runs();
                 let count = |status: &str| runs.iter().filter(|run| run.status() == status).count();
@@ -101,8 +140,15 @@ fn corpus_counts_and_errors() {
                 // Each run is rounded on its own, so the sum may drift by 1 ms per run.
                 let total: i64 = runs.iter().map(Run::duration).sum();
                 let drift = (total - duration_ms).abs();
-                assert!(drift <= runs.len() as i64, "{name}: duration {total} ms, expected {duration_ms} ms");
-                assert!(runs.iter().all(|run| run.error.is_some() == (run.status() == "Failed")), "{name}");
+                assert!(
+                    drift <= runs.len() as i64,
+                    "{name}: duration {total} ms, expected {duration_ms} ms"
+                );
+                assert!(
+                    runs.iter()
+                        .all(|run| run.error.is_some() == (run.status() == "Failed")),
+                    "{name}"
+                );
             }
             Error(reason) => {
                 assert_eq!(output.code, 1, "{name}: {}", output.stderr);
@@ -121,7 +167,11 @@ fn corpus_package_class_split() {
         return;
     };
     let expected = [
-        ("nextest-failure-with-output.xml", "oxidized_navigation", "parry3d"),
+        (
+            "nextest-failure-with-output.xml",
+            "oxidized_navigation",
+            "parry3d",
+        ),
         ("go-junit-report-subtests.xml", "package", "subtests"),
         (
             "surefire-failure-skipped-properties.xml",
@@ -138,7 +188,10 @@ fn corpus_package_class_split() {
         }
     }
     let jest = convert_one(&folder, "jest-junit-empty-classname.xml").runs();
-    assert!(jest.iter().all(|run| run.get("package").is_none() && run.get("class").is_none()));
+    assert!(
+        jest.iter()
+            .all(|run| run.get("package").is_none() && run.get("class").is_none())
+    );
 }
 
 #[test]
@@ -153,20 +206,41 @@ fn corpus_error_text_and_names() {
     let apostrophes = entities
         .iter()
         .filter_map(|run| run.error.as_ref())
-        .find(|error| error.attributes.get("message").is_some_and(|message| message.contains("'apostrophes'")));
-    assert!(apostrophes.is_some(), "message with apostrophes: {entities:?}");
+        .find(|error| {
+            error
+                .attributes
+                .get("message")
+                .is_some_and(|message| message.contains("'apostrophes'"))
+        });
+    assert!(
+        apostrophes.is_some(),
+        "message with apostrophes: {entities:?}"
+    );
 
     let multiple = convert_one(&folder, "multiple-failures-cdata.xml").runs();
     let first = multiple
         .iter()
         .filter_map(|run| run.error.as_ref())
-        .find(|error| error.attributes.get("message").map(String::as_str) == Some("First assertion failed"))
+        .find(|error| {
+            error.attributes.get("message").map(String::as_str) == Some("First assertion failed")
+        })
         .expect("case with three failures");
     assert_eq!(first.attributes["type"], "AssertionError");
-    assert!(first.text.contains("Third"), "all bodies in the stack trace: {}", first.text);
+    assert!(
+        first.text.contains("Third"),
+        "all bodies in the stack trace: {}",
+        first.text
+    );
 
     let suite_error = convert_one(&folder, "suite-level-error-no-testcase.xml").runs();
-    let error = suite_error[0].error.as_ref().expect("suite-level error run");
+    let error = suite_error[0]
+        .error
+        .as_ref()
+        .expect("suite-level error run");
     assert_eq!(error.attributes["type"], "java.lang.NoClassDefFoundError");
-    assert!(error.text.contains("ClassNotFoundException"), "{}", error.text);
+    assert!(
+        error.text.contains("ClassNotFoundException"),
+        "{}",
+        error.text
+    );
 }

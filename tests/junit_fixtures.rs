@@ -27,10 +27,16 @@ fn status_precedence_and_errors() {
     let error = all_three.error.as_ref().expect("failed run has an error");
     assert_eq!(error.attributes["type"], "IOError");
     assert_eq!(error.attributes["message"], "first error");
-    assert_eq!(error.text, "failure body\n\nerror body one\n\nerror body two");
+    assert_eq!(
+        error.text,
+        "failure body\n\nerror body one\n\nerror body two"
+    );
 
     let two_failures = run_named(&runs, "two_failures");
-    let error = two_failures.error.as_ref().expect("failed run has an error");
+    let error = two_failures
+        .error
+        .as_ref()
+        .expect("failed run has an error");
     assert_eq!(error.attributes["type"], "A");
     assert_eq!(error.attributes["message"], "first body line");
     assert!(error.text.contains("second body"));
@@ -47,7 +53,10 @@ fn status_precedence_and_errors() {
 
     let rerun_only = run_named(&runs, "rerun_only");
     assert_eq!(rerun_only.status(), "Failed");
-    assert_eq!(rerun_only.error.as_ref().expect("error").attributes["type"], "Late");
+    assert_eq!(
+        rerun_only.error.as_ref().expect("error").attributes["type"],
+        "Late"
+    );
 
     assert_eq!(run_named(&runs, "skipped_only").status(), "Skipped");
     assert!(run_named(&runs, "skipped_only").error.is_none());
@@ -72,8 +81,18 @@ fn time_forms_in_milliseconds() {
     for (name, millis) in expected {
         assert_eq!(run_named(&runs, name).duration(), millis, "time of {name}");
     }
-    assert!(output.stderr.contains("1 negative times reported as 0 ms"), "{}", output.stderr);
-    assert!(output.stderr.contains("1 unreadable times reported as 0 ms"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("1 negative times reported as 0 ms"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output
+            .stderr
+            .contains("1 unreadable times reported as 0 ms"),
+        "{}",
+        output.stderr
+    );
 }
 
 #[test]
@@ -82,7 +101,10 @@ fn classname_split_and_name_limits() {
     let runs = output.runs();
     let split = |name: &str| {
         let run = run_named(&runs, name);
-        (run.get("package").unwrap_or(""), run.get("class").unwrap_or(""))
+        (
+            run.get("package").unwrap_or(""),
+            run.get("class").unwrap_or(""),
+        )
     };
     assert_eq!(split("dotted"), ("com.example", "CalcTest"));
     assert_eq!(split("go"), ("github.com/org/repo", "pkg"));
@@ -91,17 +113,27 @@ fn classname_split_and_name_limits() {
     assert_eq!(split("bare"), ("", "Lonely"));
     assert_eq!(split("empty"), ("", ""));
 
-    let long = runs.iter().find(|run| run.name().starts_with("nnn")).expect("long name kept");
+    let long = runs
+        .iter()
+        .find(|run| run.name().starts_with("nnn"))
+        .expect("long name kept");
     assert_eq!(long.name().chars().count(), 255);
     assert_eq!(long.get("class").expect("class").chars().count(), 255);
-    let emoji = runs.iter().find(|run| run.name().starts_with('\u{1F600}')).expect("emoji name kept");
+    let emoji = runs
+        .iter()
+        .find(|run| run.name().starts_with('\u{1F600}'))
+        .expect("emoji name kept");
     assert_eq!(emoji.name().encode_utf16().count(), 254);
 
     let unnamed: Vec<_> = runs.iter().filter(|run| run.name() == "[noName]").collect();
     assert_eq!(unnamed.len(), 2);
     assert_eq!(runs.len(), 10);
     assert!(output.stderr.contains("cut 3 names"), "{}", output.stderr);
-    assert!(output.stderr.contains("2 test cases without a name"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("2 test cases without a name"),
+        "{}",
+        output.stderr
+    );
 }
 
 #[test]
@@ -113,13 +145,22 @@ fn control_characters_dropped_and_warned() {
     let error = run.error.as_ref().expect("failed run has an error");
     assert_eq!(error.attributes["message"], "colour [31mred[0m");
     assert_eq!(error.text, "lineone   done");
-    assert!(output.stderr.contains("dropped 7 control characters"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("dropped 7 control characters"),
+        "{}",
+        output.stderr
+    );
 }
 
 #[test]
 fn timestamps_inherited_downwards() {
     let runs = convert([fixture("timestamps.xml")]).runs();
-    let started = |name: &str| run_named(&runs, name).get("started").expect("started").to_string();
+    let started = |name: &str| {
+        run_named(&runs, name)
+            .get("started")
+            .expect("started")
+            .to_string()
+    };
     // 2024-03-01T11:00:01.5Z, 2024-03-01T12:00:00Z and 2024-02-01T08:00:00Z.
     assert_eq!(started("own_stamp"), "1709290801500");
     assert_eq!(started("suite_stamp"), "1709294400000");
@@ -134,7 +175,11 @@ fn missing_timestamp_uses_build_start() {
         .expect("clock after 1970")
         .as_millis() as i64;
     let runs = convert([fixture("no-timestamp.xml")]).runs();
-    let started: i64 = runs[0].get("started").expect("started").parse().expect("integer");
+    let started: i64 = runs[0]
+        .get("started")
+        .expect("started")
+        .parse()
+        .expect("integer");
     assert!(started >= before, "started {started} before {before}");
 }
 
@@ -165,15 +210,28 @@ fn entities_resolved_and_escaped() {
 
 #[test]
 fn bad_files_reported_others_kept() {
-    let names = ["truncated.xml", "empty.xml", "not-xml.xml", "unsupported-root.xml", "nested-suites.xml"];
+    let names = [
+        "truncated.xml",
+        "empty.xml",
+        "not-xml.xml",
+        "unsupported-root.xml",
+        "nested-suites.xml",
+    ];
     let output = convert(names.map(fixture));
     assert_eq!(output.code, 0, "one file converted: {}", output.stderr);
-    assert_eq!(output.runs().len(), 3, "only nested-suites.xml contributes runs");
+    assert_eq!(
+        output.runs().len(),
+        3,
+        "only nested-suites.xml contributes runs"
+    );
     let expected = [
         ("truncated.xml", "CDATA not closed"),
         ("empty.xml", "empty file"),
         ("not-xml.xml", "not an XML report"),
-        ("unsupported-root.xml", "unsupported root element <failsafe-summary>"),
+        (
+            "unsupported-root.xml",
+            "unsupported root element <failsafe-summary>",
+        ),
     ];
     for (file, reason) in expected {
         let line = output
@@ -198,11 +256,19 @@ fn unmatched_pattern_reported() {
     let pattern = format!("{}/nothing-*.xml", fixture("").display());
     let output = convert([pattern.as_str()]);
     assert_eq!(output.code, 1);
-    assert!(output.stderr.contains("matched no file"), "{}", output.stderr);
+    assert!(
+        output.stderr.contains("matched no file"),
+        "{}",
+        output.stderr
+    );
 
     let with_match = convert([pattern.clone(), fixture("times.xml").display().to_string()]);
     assert_eq!(with_match.code, 0, "{}", with_match.stderr);
-    assert!(with_match.stderr.contains("matched no file"), "{}", with_match.stderr);
+    assert!(
+        with_match.stderr.contains("matched no file"),
+        "{}",
+        with_match.stderr
+    );
 }
 
 #[test]
@@ -211,7 +277,9 @@ fn payloads_split_by_run_count() {
     let report = dir.path().join("big.xml");
     let mut xml = String::from("<testsuite name=\"big\">\n");
     for index in 0..12_000 {
-        xml.push_str(&format!("<testcase name=\"t{index}\" classname=\"p.C\" time=\"0.001\"/>\n"));
+        xml.push_str(&format!(
+            "<testcase name=\"t{index}\" classname=\"p.C\" time=\"0.001\"/>\n"
+        ));
     }
     xml.push_str("</testsuite>\n");
     std::fs::write(&report, xml).expect("write report");

@@ -43,7 +43,13 @@ fn external_entity_never_read() {
     let runs = output.runs();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].name(), "leak &xxe;");
-    assert!(output.stderr.contains("ignored the document type declaration"), "{}", output.stderr);
+    assert!(
+        output
+            .stderr
+            .contains("ignored the document type declaration"),
+        "{}",
+        output.stderr
+    );
 }
 
 #[test]
@@ -51,7 +57,11 @@ fn entity_bomb_not_expanded() {
     let output = convert([fixture("entity-bomb.xml")]);
 
     assert_eq!(output.code, 0, "{}", output.stderr);
-    assert!(output.stdout.len() < 4096, "output of {} bytes", output.stdout.len());
+    assert!(
+        output.stdout.len() < 4096,
+        "output of {} bytes",
+        output.stdout.len()
+    );
     let runs = output.runs();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].name(), "laughs &lol9;");
@@ -62,10 +72,20 @@ fn entity_bomb_not_expanded() {
 #[test]
 fn utf16_reports_decoded() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let text = std::fs::read_to_string(fixture("entities.xml")).expect("fixture").replace("UTF-8", "UTF-16");
+    let text = std::fs::read_to_string(fixture("entities.xml"))
+        .expect("fixture")
+        .replace("UTF-8", "UTF-16");
     let units: Vec<u16> = text.encode_utf16().collect();
-    let little: Vec<u8> = [0xFEFF].iter().chain(&units).flat_map(|unit| unit.to_le_bytes()).collect();
-    let big: Vec<u8> = [0xFEFF].iter().chain(&units).flat_map(|unit| unit.to_be_bytes()).collect();
+    let little: Vec<u8> = [0xFEFF]
+        .iter()
+        .chain(&units)
+        .flat_map(|unit| unit.to_le_bytes())
+        .collect();
+    let big: Vec<u8> = [0xFEFF]
+        .iter()
+        .chain(&units)
+        .flat_map(|unit| unit.to_be_bytes())
+        .collect();
     for (name, bytes) in [("le.xml", little), ("be.xml", big)] {
         let path = dir.path().join(name);
         std::fs::write(&path, bytes).expect("write report");
@@ -75,8 +95,16 @@ fn utf16_reports_decoded() {
         assert_eq!(output.code, 0, "{name}: {}", output.stderr);
         let runs = output.runs();
         assert_eq!(runs.len(), 1, "{name}");
-        assert_eq!(runs[0].name(), "a <b> & \"c\" 'd' \u{e9}\u{1F600}", "{name}");
-        assert!(output.stderr.contains("read as UTF-16"), "{name}: {}", output.stderr);
+        assert_eq!(
+            runs[0].name(),
+            "a <b> & \"c\" 'd' \u{e9}\u{1F600}",
+            "{name}"
+        );
+        assert!(
+            output.stderr.contains("read as UTF-16"),
+            "{name}: {}",
+            output.stderr
+        );
     }
 }
 
@@ -98,7 +126,9 @@ fn convert_measured(report: &Path, out_dir: &Path) -> (i32, u64, std::path::Path
     loop {
         if let Ok(status) = std::fs::read_to_string(&status_path) {
             let high_water = status.lines().find_map(|line| line.strip_prefix("VmHWM:"));
-            if let Some(value) = high_water.and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok()) {
+            if let Some(value) =
+                high_water.and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+            {
                 peak_kib = peak_kib.max(value);
             }
         }
@@ -116,11 +146,16 @@ fn huge_system_out_bounded() {
     let mut file = BufWriter::new(File::create(&report).expect("create report"));
     write!(file, "<testsuite name=\"s\"><testcase name=\"chatty\" classname=\"o.Out\" time=\"1\"><system-out>")
         .expect("write");
-    let line = "log line with <escaped> &amp; text and more text to fill the buffer.....\n".replace('<', "&lt;");
+    let line = "log line with <escaped> &amp; text and more text to fill the buffer.....\n"
+        .replace('<', "&lt;");
     for _ in 0..(200 << 20) / line.len() {
         file.write_all(line.as_bytes()).expect("write");
     }
-    write!(file, "</system-out><failure message=\"late\">after output</failure></testcase></testsuite>").expect("write");
+    write!(
+        file,
+        "</system-out><failure message=\"late\">after output</failure></testcase></testsuite>"
+    )
+    .expect("write");
     file.flush().expect("flush");
     drop(file);
 
@@ -145,7 +180,9 @@ fn one_gigabyte_report_bounded() {
     let mut written = 0u64;
     let mut suite = 0;
     while written < 1 << 30 {
-        let mut chunk = format!("<testsuite name=\"com.example.Suite{suite}\" timestamp=\"2024-01-01T00:00:00Z\">\n");
+        let mut chunk = format!(
+            "<testsuite name=\"com.example.Suite{suite}\" timestamp=\"2024-01-01T00:00:00Z\">\n"
+        );
         for index in 0..1000 {
             chunk.push_str(&format!(
                 "<testcase name=\"test_{index}\" classname=\"com.example.Suite{suite}\" time=\"0.{index:03}\">\

@@ -201,6 +201,11 @@ impl Default for Lexer {
     }
 }
 
+/// True for the C0 control characters XML 1.0 forbids.
+fn is_forbidden_control(byte: u8) -> bool {
+    byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r')
+}
+
 const PREFIXES: [&[u8]; 4] = [b"<!--", b"<![CDATA[", b"<!DOCTYPE", b"<?"];
 
 impl Lexer {
@@ -210,14 +215,66 @@ impl Lexer {
         out: &mut Vec<u8>,
         stats: &mut CleanStats,
     ) -> Result<(), String> {
-        for &byte in input {
-            if byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r') {
+        let mut index = 0;
+        while index < input.len() {
+            let plain = self.plain_length(&input[index..]);
+            if plain > 0 {
+                out.extend_from_slice(&input[index..index + plain]);
+                self.run += plain;
+                if let State::Tag { .. } = self.state {
+                    self.tag_length += plain;
+                    if self.tag_length > TAG_CAP {
+                        return Err(format!("element tag longer than {} MiB", TAG_CAP >> 20));
+                    }
+                }
+                index += plain;
+                continue;
+            }
+            let byte = input[index];
+            index += 1;
+            if is_forbidden_control(byte) {
                 stats.control_chars += 1;
                 continue;
             }
             self.step(byte, out, stats)?;
         }
         Ok(())
+    }
+
+    /// Length of the prefix of `input` that can be copied as is: text, CDATA
+    /// or tag bytes with no markup, reference, quote, terminator or control
+    /// character, within the run's cap. Other bytes go one at a time through
+    /// [`Self::step`].
+    fn plain_length(&self, input: &[u8]) -> usize {
+        let idle = !self.dropping && self.in_reference == 0;
+        let stop: fn(u8) -> bool = match self.state {
+            State::Text if idle => {
+                |byte| is_forbidden_control(byte) || byte == b'<' || byte == b'&'
+            }
+            State::Delimited { mark: b']', .. } if idle && self.matched == 0 => {
+                |byte| is_forbidden_control(byte) || byte == b']' || byte == b'&'
+            }
+            State::Tag { quote: 0 } => {
+                |byte| is_forbidden_control(byte) || matches!(byte, b'"' | b'\'' | b'>')
+            }
+            State::Tag { quote: b'"' } if idle => {
+                |byte| is_forbidden_control(byte) || matches!(byte, b'"' | b'&')
+            }
+            State::Tag { quote: b'\'' } if idle => {
+                |byte| is_forbidden_control(byte) || matches!(byte, b'\'' | b'&')
+            }
+            _ => return 0,
+        };
+        let cap = match self.state {
+            State::Tag { quote: 0 } => usize::MAX,
+            State::Tag { .. } => ATTRIBUTE_CAP,
+            _ => RUN_CAP,
+        };
+        let budget = cap.saturating_sub(self.run).min(input.len());
+        input[..budget]
+            .iter()
+            .position(|&byte| stop(byte))
+            .unwrap_or(budget)
     }
 
     /// Emits markup held back at the end of input, so quick-xml reports it.

@@ -38,7 +38,10 @@ impl Run {
     }
 
     pub fn duration(&self) -> i64 {
-        self.get("duration").expect("every run has a duration").parse().expect("duration is an integer")
+        self.get("duration")
+            .expect("every run has a duration")
+            .parse()
+            .expect("duration is an integer")
     }
 }
 
@@ -57,7 +60,9 @@ impl Converted {
 }
 
 pub fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/junit").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/junit")
+        .join(name)
 }
 
 /// Runs `octane-report convert ARGS...` with output on stdout.
@@ -90,14 +95,23 @@ pub fn parse_runs(xml: &str) -> Vec<Run> {
                 let mut attributes = BTreeMap::new();
                 for attribute in element.attributes() {
                     let attribute = attribute.expect("well-formed attribute");
-                    let value = attribute.unescape_value().expect("attribute unescapes").into_owned();
+                    let value = attribute
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .expect("attribute unescapes")
+                        .into_owned();
                     attributes.insert(attribute.key.as_ref().to_string(), value);
                 }
                 match name.as_str() {
-                    "test_run" => runs.push(Run { attributes, error: None }),
+                    "test_run" => runs.push(Run {
+                        attributes,
+                        error: None,
+                    }),
                     "error" => {
                         let run = runs.last_mut().expect("error inside a run");
-                        run.error = Some(RunError { attributes, text: String::new() });
+                        run.error = Some(RunError {
+                            attributes,
+                            text: String::new(),
+                        });
                         in_error = true;
                     }
                     _ => {}
@@ -113,7 +127,11 @@ pub fn parse_runs(xml: &str) -> Vec<Run> {
                     "amp" => "&".to_string(),
                     "quot" => "\"".to_string(),
                     "apos" => "'".to_string(),
-                    _ => reference.resolve_char_ref().expect("valid reference").expect("char").to_string(),
+                    _ => reference
+                        .resolve_char_ref()
+                        .expect("valid reference")
+                        .expect("char")
+                        .to_string(),
                 };
                 push_error_text(&mut runs, &resolved);
             }
@@ -124,14 +142,19 @@ pub fn parse_runs(xml: &str) -> Vec<Run> {
 }
 
 fn push_error_text(runs: &mut [Run], text: &str) {
-    let error = runs.last_mut().and_then(|run| run.error.as_mut()).expect("text inside error");
+    let error = runs
+        .last_mut()
+        .and_then(|run| run.error.as_mut())
+        .expect("text inside error");
     error.text.push_str(text);
 }
 
 /// Finds the run named `name`; panics with the list of names otherwise.
 pub fn run_named<'a>(runs: &'a [Run], name: &str) -> &'a Run {
-    runs.iter().find(|run| run.name() == name).unwrap_or_else(|| {
-        let names: Vec<&str> = runs.iter().map(Run::name).collect();
-        panic!("no run named {name:?} in {names:?}")
-    })
+    runs.iter()
+        .find(|run| run.name() == name)
+        .unwrap_or_else(|| {
+            let names: Vec<&str> = runs.iter().map(Run::name).collect();
+            panic!("no run named {name:?} in {names:?}")
+        })
 }
