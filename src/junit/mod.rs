@@ -1,7 +1,9 @@
 //! JUnit XML test reports converted to Octane test-result XML.
 //!
 //! Each report file is read twice by a streaming reader: a first pass checks
-//! that the whole file is readable, the second writes its runs. A bad file
+//! that the whole file is readable, the second writes its runs.
+//! NOTE: the second pass doubles the read cost; spooling a file's runs to a
+//! temporary file would avoid it. A bad file
 //! (empty, not XML, truncated, unsupported root) thus adds no run at all; it
 //! is listed in [`Conversion::file_errors`] and the other files still go out.
 //! Memory stays bounded whatever the file size: no document is held whole,
@@ -15,6 +17,8 @@
 
 mod clean;
 mod cli;
+mod entities;
+mod lexer;
 mod model;
 mod notes;
 mod patterns;

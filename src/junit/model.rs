@@ -37,7 +37,7 @@ pub(crate) struct RunError {
     pub(crate) stack_trace: String,
 }
 
-/// Which result element is being read.
+/// Kind of a result element.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub(crate) enum ResultKind {
     Failure,
@@ -67,7 +67,7 @@ pub(crate) struct Detail {
     pub(crate) message: Option<String>,
 }
 
-/// Everything the result elements of one case (or suite) said.
+/// Statuses, details and bodies collected from the result elements of one case (or suite).
 #[derive(Debug, Default)]
 pub(crate) struct ResultSet {
     pub(crate) flags: ResultFlags,

@@ -4,8 +4,8 @@
 //! report with a million bad values still prints a handful of lines.
 
 use super::clean::{ATTRIBUTE_CAP, CleanStats, RUN_CAP};
+use super::entities::EntityNotes;
 use super::model::{MappingNotes, STACK_TRACE_CAP, UNNAMED};
-use super::reader::EntityNotes;
 use super::rules::OCTANE_NAME_MAX;
 
 /// Describes what was dropped, cut or replaced in one file.

@@ -17,6 +17,7 @@ use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
 use super::clean::{CleanReader, CleanStats};
+use super::entities::{EntityNotes, resolve_reference, unescape_attribute};
 use super::model::{self, CaseAttributes, Detail, MappingNotes, ResultKind, ResultSet, TestRun};
 use super::rules;
 use super::timestamp::parse_timestamp;
@@ -79,80 +80,6 @@ pub(crate) fn read_report(
     }
     let stats = reader.get_ref().get_ref().stats;
     walker.finish(stats)
-}
-
-/// Counts of references that were not expanded.
-#[derive(Debug, Default)]
-pub(crate) struct EntityNotes {
-    pub(crate) unknown: u64,
-    pub(crate) first_unknown: Option<String>,
-    pub(crate) illegal_characters: u64,
-}
-
-fn resolve_reference(
-    reference: &quick_xml::events::BytesRef<'_>,
-    notes: &mut EntityNotes,
-) -> String {
-    let name: &str = reference;
-    resolve_entity(name, notes)
-}
-
-/// Resolves the reference `&name;`: predefined entities and character
-/// references only. Unknown entities are kept literally and counted.
-pub(crate) fn resolve_entity(name: &str, notes: &mut EntityNotes) -> String {
-    let resolved = match name {
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "amp" => Some('&'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        _ => parse_char_reference(name),
-    };
-    match resolved {
-        Some(ch) if rules::is_xml_char(ch) => ch.to_string(),
-        Some(_) => {
-            notes.illegal_characters += 1;
-            String::new()
-        }
-        None => {
-            notes.unknown += 1;
-            notes
-                .first_unknown
-                .get_or_insert_with(|| rules::cut_bytes(name, 64).to_string());
-            format!("&{name};")
-        }
-    }
-}
-
-fn parse_char_reference(name: &str) -> Option<char> {
-    let number = name.strip_prefix('#')?;
-    let code = match number.strip_prefix('x') {
-        Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-        None => number.parse().ok()?,
-    };
-    char::from_u32(code)
-}
-
-/// Replaces entity and character references in an attribute value.
-pub(crate) fn unescape_attribute(raw: &str, notes: &mut EntityNotes) -> String {
-    let mut output = String::with_capacity(raw.len());
-    let mut rest = raw;
-    while let Some(start) = rest.find('&') {
-        output.push_str(&rest[..start]);
-        let after = &rest[start + 1..];
-        match after.find(';').filter(|&end| end <= 64) {
-            Some(end) => {
-                output.push_str(&resolve_entity(&after[..end], notes));
-                rest = &after[end + 1..];
-            }
-            None => {
-                output.push('&');
-                rest = after;
-            }
-        }
-    }
-    output.push_str(rest);
-    output
 }
 
 struct Suite {
