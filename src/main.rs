@@ -7,6 +7,7 @@ mod ci;
 mod cli;
 mod env;
 mod github_api;
+mod junit;
 mod log;
 mod octane;
 mod outputs;
@@ -14,6 +15,7 @@ mod record_start;
 mod report;
 mod settings;
 mod target;
+mod test_upload;
 mod time;
 
 use std::process::ExitCode;
@@ -40,6 +42,7 @@ fn main() -> ExitCode {
             println!("octane-report {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
+        Command::Convert(args) => convert(args),
         Command::RecordStart { env_file } => match load_env(env_file.as_deref()) {
             Ok(env) => record_start::run(&env),
             Err(code) => code,
@@ -48,6 +51,20 @@ fn main() -> ExitCode {
             Ok(env) => report_build(&env, dry_run),
             Err(code) => code,
         },
+    }
+}
+
+fn convert(args: Vec<std::ffi::OsString>) -> ExitCode {
+    let result = std::env::current_dir()
+        .map_err(anyhow::Error::from)
+        .and_then(|base| junit::parse_convert_args(args, base))
+        .and_then(|args| junit::run_convert(&args));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("octane-report: error: {e:#}");
+            ExitCode::from(1)
+        }
     }
 }
 
