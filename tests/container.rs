@@ -97,7 +97,7 @@ impl Container {
         let output = self.command.output().expect("failed to run podman");
         let run = Run::from_output(output);
         println!(
-            "podman run {} {command:?}: exit {}\n{}",
+            "podman run {}: exit {}\n{}",
             self.image, run.code, run.stderr
         );
         run
