@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: the fake Octane and GitHub API servers, and
 //! running the real binary with a cleared environment.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod fake_octane;
 
@@ -169,10 +169,13 @@ pub fn assert_no_secret(run: &Run, files: &[&Path], secrets: &[&str]) {
     }
 }
 
+/// Requests the fake GitHub API received: path and `Authorization` header.
+pub type GitHubRequests = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 /// A fake GitHub REST API that answers the run-attempt request.
 pub struct FakeGitHub {
     address: String,
-    pub requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    pub requests: GitHubRequests,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
