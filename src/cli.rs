@@ -21,6 +21,11 @@ pub(crate) enum Command {
     RecordStart {
         env_file: Option<PathBuf>,
     },
+    /// Send the reports kept in a spool directory.
+    Replay {
+        dir: PathBuf,
+        env_file: Option<PathBuf>,
+    },
     Help,
     Version,
 }
@@ -41,6 +46,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<
     let mut dry_run = false;
     let mut env_file = None;
     let mut subcommand: Option<String> = called_as_record_start.then(|| "record-start".to_string());
+    let mut operand: Option<PathBuf> = None;
     while let Some(arg) = parser.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
@@ -55,6 +61,9 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<
             }
             // A GitHub Docker action passes its `args` to every stage; ignore empty ones.
             Value(word) if word.is_empty() => {}
+            Value(word) if subcommand.as_deref() == Some("replay") && operand.is_none() => {
+                operand = Some(PathBuf::from(word));
+            }
             other => bail!("{}; see `octane-report --help`", other.unexpected()),
         }
     }
@@ -62,6 +71,10 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<
     match subcommand.as_deref() {
         None | Some("report") => Ok(Command::Report { dry_run, env_file }),
         Some("record-start") => Ok(Command::RecordStart { env_file }),
+        Some("replay") => match operand {
+            Some(dir) => Ok(Command::Replay { dir, env_file }),
+            None => bail!("`replay` needs the spool directory: octane-report replay DIR"),
+        },
         Some("help") => Ok(Command::Help),
         Some(other) => bail!(
             "unknown subcommand `{}`; see `octane-report --help`",
@@ -80,6 +93,7 @@ Report a CI build, and its test results, to ALM Octane (OpenText ValueEdge).
 USAGE:
     octane-report [--dry-run] [--env-file FILE]
     octane-report record-start [--env-file FILE]
+    octane-report replay DIR [--env-file FILE]
 
 Reads the build's context from the CI's variables (GitHub Actions, GitLab CI, Drone,
 Woodpecker, or settings alone), registers the CI server and the pipeline in Octane when they
@@ -89,6 +103,8 @@ SUBCOMMANDS:
     report          report the build (the default)
     record-start    append the current time to GITHUB_STATE as started_at (the GitHub
                     action runs this as its pre-entrypoint)
+    replay DIR      send the reports that failed runs saved in the spool directory DIR (see
+                    `spool_dir`), with the current credentials; each delivered entry is removed
 
 OPTIONS:
     -n, --dry-run         print the requests on stdout, secrets redacted, and send nothing
@@ -113,6 +129,15 @@ INPUT_KEY (GitHub Actions), key upper-cased; hyphens may replace underscores.
     }
     text.push_str(
         "
+NETWORK:
+    Proxies come from https_proxy, http_proxy and all_proxy (lower or upper case), with any
+    user and password in the proxy URL. no_proxy lists hosts, domains (with subdomains), IP
+    ranges and HOST:PORT entries that are reached directly. SSL_CERT_FILE adds trusted CAs
+    like `ca_file`; certificates are always verified. HTTP 429, 502, 503 and 504, connection
+    errors and timeouts are retried up to 5 times, with waits of about 2, 4, 8, 16 and 32 s
+    (or the server's Retry-After), as long as `timeout` allows. An undelivered report is saved
+    to `spool_dir` for `octane-report replay`.
+
 EXIT CODES:
     0   reported, skipped (no credentials), or delivery failed while fail_on_error is false
     1   invalid settings, flags or CI variables

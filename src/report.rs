@@ -6,12 +6,15 @@ use std::io::Write as _;
 use chrono::{DateTime, Utc};
 
 use crate::ci::{BuildContext, Ci, CiValues, Start};
+use crate::delivery::{self, Delivered, Job};
 use crate::env::Env;
 use crate::github_api;
 use crate::log::Log;
-use crate::octane::{self, BuildReport, Session};
+use crate::net::Network;
+use crate::octane::{self, BuildReport, Registration, RetryPolicy, Session};
 use crate::outputs::{GitHubFiles, markdown_cell};
 use crate::settings::{Secret, Settings};
+use crate::spool;
 use crate::target::{Target, parse_target};
 use crate::time::duration_ms;
 
@@ -32,12 +35,6 @@ impl std::fmt::Display for InvalidInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:#}", self.0)
     }
-}
-
-/// Entity ids returned by Octane.
-struct Delivered {
-    server: octane::Ensured,
-    pipeline: octane::Ensured,
 }
 
 /// Everything checked before any request is sent.
@@ -61,7 +58,11 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
     }
     let dry_run = dry_run_flag || settings.dry_run;
 
-    let Some(prepared) = prepare(env, &settings, now, dry_run, log).map_err(InvalidInput)? else {
+    let network = Network::from_env(env, &settings, log).map_err(InvalidInput)?;
+
+    let Some(prepared) =
+        prepare(env, &settings, &network, now, dry_run, log).map_err(InvalidInput)?
+    else {
         return Ok(Outcome::Done);
     };
     let Prepared {
@@ -71,16 +72,35 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
         context,
         report,
     } = prepared;
+    let registration = Registration::from_context(&context);
 
     if dry_run {
-        print_plan(&target, &context, &client_id, &report, log);
+        print_plan(&target, &registration, &client_id, &report, log);
         return Ok(Outcome::Done);
     }
 
     let files = GitHubFiles::from_env(env);
-    let agent = octane::http_agent();
-    let mut session = Session::new(agent, &target, &client_id, &client_secret, settings.timeout);
-    match deliver(&mut session, &target, &context, &report, log) {
+    let agent = network.agent_for(&target.base, log).map_err(InvalidInput)?;
+    let policy = RetryPolicy::from_env(env);
+    let poll_interval = policy.base / 2;
+    let mut session = Session::new(
+        agent,
+        &target,
+        &client_id,
+        &client_secret,
+        settings.timeout,
+        policy,
+        log,
+    );
+    // Test-result payloads join the job here once test reports are converted.
+    let test_payloads: Vec<std::path::PathBuf> = Vec::new();
+    let job = Job {
+        target: &target,
+        registration: &registration,
+        report: &report,
+        test_payloads: &test_payloads,
+    };
+    match delivery::deliver(&mut session, &job, poll_interval, log) {
         Ok(delivered) => {
             write_success_outputs(&files, &target, &context, &report, &delivered, log);
             Ok(Outcome::Done)
@@ -88,19 +108,52 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
         Err(error) => {
             let message = format!("delivery to Octane failed: {error:#}");
             log.error(&message);
-            let summary = format!(
-                "### Octane report failed\n\nBuild `{}` of `{}` was not reported: {}\n",
-                markdown_cell(&context.build_id),
-                markdown_cell(&context.pipeline_name),
-                markdown_cell(&log.redact(&format!("{error:#}")))
-            );
-            if let Err(e) = files.add_summary(&summary) {
-                log.warn(&format!("{e:#}"));
-            }
+            let spool_dir = spool::resolve_dir(settings.spool_dir.as_deref(), &context.workspace);
+            let spooled = delivery::spool_job(&spool_dir, &job, &error, log);
+            write_failure_outputs(&files, &context, &error, spooled.is_some(), &spool_dir, log);
             Ok(Outcome::DeliveryFailed {
                 fail_on_error: settings.fail_on_error,
             })
         }
+    }
+}
+
+/// Writes the job summary of a failed delivery and, when the report was spooled, the
+/// `spool_dir` output. Inside the workspace the path is relative to it, because a Docker
+/// action sees the workspace under another path than later steps do.
+fn write_failure_outputs(
+    files: &GitHubFiles,
+    context: &BuildContext,
+    error: &anyhow::Error,
+    spooled: bool,
+    spool_dir: &std::path::Path,
+    log: &Log,
+) {
+    let shown_dir = spool_dir
+        .strip_prefix(&context.workspace)
+        .unwrap_or(spool_dir)
+        .display()
+        .to_string();
+    let mut summary = format!(
+        "### Octane report failed\n\nBuild `{}` of `{}` was not reported: {}\n",
+        markdown_cell(&context.build_id),
+        markdown_cell(&context.pipeline_name),
+        markdown_cell(&log.redact(&format!("{error:#}")))
+    );
+    if spooled {
+        let _ = write!(
+            summary,
+            "\nThe report was saved to `{}`. Keep that folder as an artifact and send it later \
+             with `octane-report replay {}`.\n",
+            markdown_cell(&shown_dir),
+            markdown_cell(&shown_dir)
+        );
+        if let Err(e) = files.set_outputs(&[("spool_dir", shown_dir.clone())]) {
+            log.warn(&format!("{e:#}"));
+        }
+    }
+    if let Err(e) = files.add_summary(&summary) {
+        log.warn(&format!("{e:#}"));
     }
 }
 
@@ -109,6 +162,7 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
 fn prepare(
     env: &Env,
     settings: &Settings,
+    network: &Network,
     now: DateTime<Utc>,
     dry_run: bool,
     log: &Log,
@@ -145,7 +199,7 @@ fn prepare(
     let ci = Ci::detect(env);
     let values = CiValues::read(ci, env)?;
     let context = BuildContext::resolve(ci, values, settings)?;
-    let start = resolve_start(&context, settings, now, dry_run, log);
+    let start = resolve_start(&context, settings, network, now, dry_run, log);
     let duration = duration_ms(start.time, now);
     log.info(&format!(
         "{}: build {} ({}) of job {} on server {}, result {} from {}, started {} from {}",
@@ -169,8 +223,8 @@ fn prepare(
         build_name: context.build_name.clone(),
         start_time: start.time.timestamp_millis(),
         duration,
-        status: "finished",
-        result: context.result.as_str(),
+        status: "finished".to_string(),
+        result: context.result.as_str().to_string(),
     };
     Ok(Some(Prepared {
         target,
@@ -186,6 +240,7 @@ fn prepare(
 fn resolve_start(
     context: &BuildContext,
     settings: &Settings,
+    network: &Network,
     now: DateTime<Utc>,
     dry_run: bool,
     log: &Log,
@@ -199,7 +254,8 @@ fn resolve_start(
         if dry_run {
             log.info("dry run: the GitHub API is not asked for the run start time");
         } else {
-            match github_api::run_started_at(&octane::http_agent(), run, token) {
+            let agent = network.agent_for(&run.api_url, log);
+            match agent.and_then(|agent| github_api::run_started_at(&agent, run, token)) {
                 Ok(time) => {
                     return Start {
                         time,
@@ -230,57 +286,6 @@ fn resolve_start(
         time: now,
         source: "the current time".to_string(),
     }
-}
-
-fn deliver(
-    session: &mut Session,
-    target: &Target,
-    context: &BuildContext,
-    report: &BuildReport,
-    log: &Log,
-) -> anyhow::Result<Delivered> {
-    session.sign_in()?;
-    let result = deliver_signed_in(session, target, context, report, log);
-    if let Err(e) = session.sign_out() {
-        log.warn(&format!("sign-out failed: {e:#}"));
-    }
-    result
-}
-
-fn deliver_signed_in(
-    session: &mut Session,
-    target: &Target,
-    context: &BuildContext,
-    report: &BuildReport,
-    log: &Log,
-) -> anyhow::Result<Delivered> {
-    let server = octane::ensure_server(session, target, context)?;
-    log.info(&format!(
-        "CI server {} {} (id {})",
-        context.server_id,
-        if server.created {
-            "registered"
-        } else {
-            "found"
-        },
-        server.id
-    ));
-    let pipeline = octane::ensure_pipeline(session, target, context, &server.id)?;
-    log.info(&format!(
-        "pipeline {} {} (id {})",
-        context.pipeline_name,
-        if pipeline.created { "created" } else { "found" },
-        pipeline.id
-    ));
-    octane::report_build(session, target, report)?;
-    log.info(&format!(
-        "build {} reported to {}: {}, duration {} ms",
-        report.build_ci_id,
-        target.host(),
-        report.result,
-        report.duration
-    ));
-    Ok(Delivered { server, pipeline })
 }
 
 /// Builds a link to the pipeline in Octane's web UI.
@@ -347,13 +352,13 @@ fn human_duration(ms: u64) -> String {
 /// Prints the requests of a real run on stdout, secrets redacted.
 fn print_plan(
     target: &Target,
-    context: &BuildContext,
+    registration: &Registration,
     client_id: &str,
     report: &BuildReport,
     log: &Log,
 ) {
     let mut out = String::new();
-    for request in octane::plan(target, context, client_id, report) {
+    for request in octane::plan(target, registration, client_id, report) {
         let _ = writeln!(out, "{} {}", request.method, request.url);
         if let Some(note) = request.note {
             let _ = writeln!(out, "# {note}");
