@@ -17,6 +17,9 @@ pub(crate) enum Command {
         dry_run: bool,
         env_file: Option<PathBuf>,
     },
+    /// Convert test reports to Octane's XML without contacting Octane; the arguments after
+    /// `convert` go to its own parser.
+    Convert(Vec<OsString>),
     /// Record the job start time for the main step (the action's pre-entrypoint).
     RecordStart {
         env_file: Option<PathBuf>,
@@ -57,7 +60,11 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<
                 env_file = Some(PathBuf::from(value));
             }
             Value(word) if subcommand.is_none() => {
-                subcommand = Some(word.string().context("invalid subcommand")?);
+                let word = word.string().context("invalid subcommand")?;
+                if word == "convert" && !dry_run && env_file.is_none() {
+                    return Ok(Command::Convert(parser.raw_args()?.collect()));
+                }
+                subcommand = Some(word);
             }
             // A GitHub Docker action passes its `args` to every stage; ignore empty ones.
             Value(word) if word.is_empty() => {}
@@ -70,6 +77,9 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<
 
     match subcommand.as_deref() {
         None | Some("report") => Ok(Command::Report { dry_run, env_file }),
+        Some("convert") => {
+            bail!("`convert` takes no `--dry-run` or `--env-file`; see `octane-report --help`")
+        }
         Some("record-start") => Ok(Command::RecordStart { env_file }),
         Some("replay") => match operand {
             Some(dir) => Ok(Command::Replay { dir, env_file }),
@@ -93,6 +103,7 @@ Report a CI build, and its test results, to ALM Octane (OpenText ValueEdge).
 USAGE:
     octane-report [--dry-run] [--env-file FILE]
     octane-report record-start [--env-file FILE]
+    octane-report convert [--output FILE | --payload-dir DIR] PATTERN...
     octane-report replay DIR [--env-file FILE]
 
 Reads the build's context from the CI's variables (GitHub Actions, GitLab CI, Drone,
@@ -101,6 +112,8 @@ are missing, and reports the build's start time, duration and result.
 
 SUBCOMMANDS:
     report          report the build (the default)
+    convert         write the Octane test-result XML for JUnit reports matching the glob
+                    PATTERNs to stdout or FILE, without contacting Octane
     record-start    append the current time to GITHUB_STATE as started_at (the GitHub
                     action runs this as its pre-entrypoint)
     replay DIR      send the reports that failed runs saved in the spool directory DIR (see
@@ -193,6 +206,17 @@ mod tests {
         assert_eq!(
             parse_strs(&["octane-report", "record-start"]).unwrap(),
             Command::RecordStart { env_file: None }
+        );
+    }
+
+    #[test]
+    fn convert_takes_remaining_arguments() {
+        let command =
+            parse_strs(&["octane-report", "convert", "--output", "out.xml", "a/*.xml"]).unwrap();
+
+        assert_eq!(
+            command,
+            Command::Convert(vec!["--output".into(), "out.xml".into(), "a/*.xml".into()])
         );
     }
 

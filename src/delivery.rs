@@ -3,12 +3,12 @@
 //! cannot be delivered goes to the spool.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use crate::log::Log;
-use crate::octane::{self, BuildReport, Ensured, Registration, Session, TaskOutcome};
+use crate::octane::{self, BuildReport, Ensured, Registration, Session};
 use crate::spool::{self, Entry};
 use crate::target::Target;
+use crate::test_upload;
 
 /// Entity ids returned by Octane.
 pub(crate) struct Delivered {
@@ -25,28 +25,17 @@ pub(crate) struct Job<'a> {
     pub(crate) test_payloads: &'a [PathBuf],
 }
 
-/// Delivers a job in one signed-in session. `poll_interval` is the first wait between
-/// test-result task status requests.
-pub(crate) fn deliver(
-    session: &mut Session,
-    job: &Job,
-    poll_interval: Duration,
-    log: &Log,
-) -> anyhow::Result<Delivered> {
+/// Delivers a job in one signed-in session.
+pub(crate) fn deliver(session: &mut Session, job: &Job, log: &Log) -> anyhow::Result<Delivered> {
     session.sign_in()?;
-    let result = deliver_signed_in(session, job, poll_interval, log);
+    let result = deliver_signed_in(session, job, log);
     if let Err(e) = session.sign_out() {
         log.warn(&format!("sign-out failed: {e:#}"));
     }
     result
 }
 
-fn deliver_signed_in(
-    session: &mut Session,
-    job: &Job,
-    poll_interval: Duration,
-    log: &Log,
-) -> anyhow::Result<Delivered> {
+fn deliver_signed_in(session: &mut Session, job: &Job, log: &Log) -> anyhow::Result<Delivered> {
     let Job {
         target,
         registration,
@@ -79,32 +68,8 @@ fn deliver_signed_in(
         report.result,
         report.duration
     ));
-    for payload in test_payloads.iter() {
-        upload_one(session, target, payload, poll_interval, log)?;
-    }
+    test_upload::upload(session, target, test_payloads, log)?;
     Ok(Delivered { server, pipeline })
-}
-
-/// Uploads one test-result payload. Octane's verdict on the content (`warning`, `failed`) is
-/// logged; only a failed request is a failed delivery.
-fn upload_one(
-    session: &mut Session,
-    target: &Target,
-    payload: &Path,
-    poll_interval: Duration,
-    log: &Log,
-) -> anyhow::Result<()> {
-    let (task, outcome) = octane::upload_test_results(session, target, payload, poll_interval)?;
-    match outcome {
-        TaskOutcome::Success => log.info(&format!("test results accepted (task {task})")),
-        TaskOutcome::Finished { status, details } => log.warn(&format!(
-            "Octane processed the test results of task {task} with status {status}: {details}"
-        )),
-        TaskOutcome::Pending { status } => log.info(&format!(
-            "test results sent; task {task} is still {status}, and Octane goes on processing it"
-        )),
-    }
-    Ok(())
 }
 
 /// Writes an undelivered job to the spool and logs where. Returns the entry's folder, or

@@ -8,6 +8,7 @@ mod cli;
 mod delivery;
 mod env;
 mod github_api;
+mod junit;
 mod log;
 mod net;
 mod octane;
@@ -18,6 +19,7 @@ mod report;
 mod settings;
 mod spool;
 mod target;
+mod test_upload;
 mod time;
 
 use std::process::ExitCode;
@@ -44,6 +46,7 @@ fn main() -> ExitCode {
             println!("octane-report {}", env!("CARGO_PKG_VERSION"));
             ExitCode::SUCCESS
         }
+        Command::Convert(args) => convert(args),
         Command::RecordStart { env_file } => match load_env(env_file.as_deref()) {
             Ok(env) => record_start::run(&env),
             Err(code) => code,
@@ -56,6 +59,20 @@ fn main() -> ExitCode {
             Ok(env) => run_logged(&env, |log| replay::run(&env, &dir, log)),
             Err(code) => code,
         },
+    }
+}
+
+fn convert(args: Vec<std::ffi::OsString>) -> ExitCode {
+    let result = std::env::current_dir()
+        .map_err(anyhow::Error::from)
+        .and_then(|base| junit::parse_convert_args(args, base))
+        .and_then(|args| junit::run_convert(&args));
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("octane-report: error: {e:#}");
+            ExitCode::from(1)
+        }
     }
 }
 

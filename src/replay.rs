@@ -148,6 +148,6 @@ fn replay_entry(
         report: &entry.build,
         test_payloads: &payloads,
     };
-    delivery::deliver(&mut session, &job, policy.base / 2, log)?;
+    delivery::deliver(&mut session, &job, log)?;
     Ok(())
 }

@@ -5,6 +5,7 @@ use std::io::Write as _;
 
 use chrono::{DateTime, Utc};
 
+use crate::build_result::BuildResult;
 use crate::ci::{BuildContext, Ci, CiValues, Start};
 use crate::delivery::{self, Delivered, Job};
 use crate::env::Env;
@@ -16,6 +17,7 @@ use crate::outputs::{GitHubFiles, markdown_cell};
 use crate::settings::{Secret, Settings};
 use crate::spool;
 use crate::target::{Target, parse_target};
+use crate::test_upload::{self, PreparedTests};
 use crate::time::duration_ms;
 
 /// The end state of a run.
@@ -40,6 +42,7 @@ impl std::fmt::Display for InvalidInput {
 /// Everything checked before any request is sent.
 struct Prepared {
     target: Target,
+    tests: Option<PreparedTests>,
     client_id: String,
     client_secret: Secret,
     context: BuildContext,
@@ -67,6 +70,7 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
     };
     let Prepared {
         target,
+        tests,
         client_id,
         client_secret,
         context,
@@ -74,35 +78,52 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
     } = prepared;
     let registration = Registration::from_context(&context);
 
+    let bad_test_files = tests.as_ref().is_some_and(|t| t.bad_files > 0);
     if dry_run {
-        print_plan(&target, &registration, &client_id, &report, log);
+        print_plan(
+            &target,
+            &registration,
+            &client_id,
+            &report,
+            tests.as_ref(),
+            log,
+        );
         return Ok(Outcome::Done);
     }
 
     let files = GitHubFiles::from_env(env);
     let agent = network.agent_for(&target.base, log).map_err(InvalidInput)?;
-    let policy = RetryPolicy::from_env(env);
-    let poll_interval = policy.base / 2;
     let mut session = Session::new(
         agent,
         &target,
         &client_id,
         &client_secret,
         settings.timeout,
-        policy,
+        RetryPolicy::from_env(env),
         log,
     );
-    // Test-result payloads join the job here once test reports are converted.
-    let test_payloads: Vec<std::path::PathBuf> = Vec::new();
     let job = Job {
         target: &target,
         registration: &registration,
         report: &report,
-        test_payloads: &test_payloads,
+        test_payloads: tests.as_ref().map_or(&[], |t| t.payloads.as_slice()),
     };
-    match delivery::deliver(&mut session, &job, poll_interval, log) {
+    match delivery::deliver(&mut session, &job, log) {
         Ok(delivered) => {
-            write_success_outputs(&files, &target, &context, &report, &delivered, log);
+            write_success_outputs(
+                &files,
+                &target,
+                &context,
+                &report,
+                tests.as_ref(),
+                &delivered,
+                log,
+            );
+            if bad_test_files && settings.fail_on_error {
+                return Err(InvalidInput(anyhow::anyhow!(
+                    "some test reports could not be read (listed above) and `fail_on_error` is true"
+                )));
+            }
             Ok(Outcome::Done)
         }
         Err(error) => {
@@ -201,6 +222,22 @@ fn prepare(
     let context = BuildContext::resolve(ci, values, settings)?;
     let start = resolve_start(&context, settings, network, now, dry_run, log);
     let duration = duration_ms(start.time, now);
+    let tests = match &settings.test_results {
+        Some(patterns) => Some(test_upload::prepare(patterns, &context, start.time, log)?),
+        None => None,
+    };
+    let mut result = context.result;
+    if let Some(tests) = &tests
+        && tests.counts.failed > 0
+        && result == BuildResult::Success
+        && settings.unstable_on_test_failures
+    {
+        log.info(&format!(
+            "{} tests failed, so the successful build is reported as unstable",
+            tests.counts.failed
+        ));
+        result = BuildResult::Unstable;
+    }
     log.info(&format!(
         "{}: build {} ({}) of job {} on server {}, result {} from {}, started {} from {}",
         ci.name(),
@@ -224,10 +261,11 @@ fn prepare(
         start_time: start.time.timestamp_millis(),
         duration,
         status: "finished".to_string(),
-        result: context.result.as_str().to_string(),
+        result: result.as_str().to_string(),
     };
     Ok(Some(Prepared {
         target,
+        tests,
         client_id,
         client_secret,
         context,
@@ -303,16 +341,20 @@ fn write_success_outputs(
     target: &Target,
     context: &BuildContext,
     report: &BuildReport,
+    tests: Option<&PreparedTests>,
     delivered: &Delivered,
     log: &Log,
 ) {
     let link = pipeline_link(target, &delivered.pipeline.id);
-    let outputs = [
+    let mut outputs = vec![
         ("server_id", delivered.server.id.clone()),
         ("pipeline_id", delivered.pipeline.id.clone()),
         ("build_id", context.build_id.clone()),
         ("pipeline_url", link.clone()),
     ];
+    if let Some(tests) = tests {
+        outputs.extend(test_upload::outputs(tests));
+    }
     if let Err(e) = files.set_outputs(&outputs) {
         log.warn(&format!("{e:#}"));
     }
@@ -334,6 +376,9 @@ fn write_success_outputs(
         "| Duration | {} |",
         human_duration(report.duration)
     );
+    if let Some(tests) = tests {
+        summary.push_str(&test_upload::summary(tests));
+    }
     summary.push('\n');
     if let Err(e) = files.add_summary(&summary) {
         log.warn(&format!("{e:#}"));
@@ -355,6 +400,7 @@ fn print_plan(
     registration: &Registration,
     client_id: &str,
     report: &BuildReport,
+    tests: Option<&PreparedTests>,
     log: &Log,
 ) {
     let mut out = String::new();
@@ -371,6 +417,20 @@ fn print_plan(
             );
         }
         out.push('\n');
+        if request.method == "PUT"
+            && let Some(tests) = tests
+        {
+            for (index, payload) in tests.payloads.iter().enumerate() {
+                let _ = writeln!(
+                    out,
+                    "POST {}/test-results?skip-errors=true\n# test results {} of {}: {} bytes of Octane XML\n",
+                    target.api(),
+                    index + 1,
+                    tests.payloads.len(),
+                    std::fs::metadata(payload).map(|m| m.len()).unwrap_or(0)
+                );
+            }
+        }
     }
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(log.redact(&out).as_bytes());

@@ -335,7 +335,9 @@ fn replay_uses_current_url_and_uploads_tests() {
     assert_eq!(fake.state().test_uploads.len(), 1);
     assert!(spool_entries(&spool).is_empty());
     assert!(
-        replayed.stderr.contains("test results accepted"),
+        replayed
+            .stderr
+            .contains("test results 1 of 1 processed by Octane"),
         "{}",
         replayed.stderr
     );

@@ -1,0 +1,257 @@
+//! Byte-level cleaning between a report file and quick-xml.
+//!
+//! [`CleanReader`] wraps the file and hands quick-xml UTF-8 that it can parse
+//! in bounded memory:
+//! - the encoding comes from the BOM (UTF-8, UTF-16 LE/BE) or from the first
+//!   bytes of a UTF-16 file without BOM; the `encoding` declaration is
+//!   ignored, and malformed sequences become U+FFFD;
+//! - C0 control characters that XML 1.0 forbids (all below U+0020 except tab,
+//!   line feed and carriage return) are dropped and counted;
+//! - a `<!DOCTYPE …>` declaration is removed whole, so no DTD is ever seen by
+//!   the parser and no entity can be declared;
+//! - runs of text, CDATA, comments and processing instructions longer than
+//!   [`RUN_CAP`] bytes, and attribute values longer than [`ATTRIBUTE_CAP`],
+//!   are cut (the end of the run is kept so the markup stays intact);
+//! - a start tag longer than [`TAG_CAP`] bytes is an error.
+//!
+//! quick-xml buffers one whole event, so these caps bound its buffer: a 200 MB
+//! `system-out` costs at most [`RUN_CAP`] bytes of memory.
+
+use std::io::{self, Read};
+
+use encoding_rs::{Decoder, Encoding, UTF_8, UTF_16BE, UTF_16LE};
+
+use super::lexer::Lexer;
+
+/// Maximum bytes kept of one text, CDATA, comment or processing-instruction run.
+pub(crate) const RUN_CAP: usize = 1 << 20;
+/// Maximum bytes kept of one attribute value.
+pub(crate) const ATTRIBUTE_CAP: usize = 64 << 10;
+/// Maximum bytes of one start or end tag after attribute values were cut.
+pub(crate) const TAG_CAP: usize = 4 << 20;
+
+const CHUNK: usize = 64 << 10;
+
+/// Counts of the changes made while cleaning, reported as warnings.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct CleanStats {
+    pub(crate) input_bytes: u64,
+    pub(crate) control_chars: u64,
+    pub(crate) runs_cut: u64,
+    pub(crate) doctypes: u64,
+    pub(crate) malformed_encoding: bool,
+    pub(crate) encoding: &'static str,
+}
+
+/// Streaming cleaner; see the module documentation.
+pub(crate) struct CleanReader<R> {
+    inner: R,
+    decoder: Option<Decoder>,
+    raw: Vec<u8>,
+    utf8: Vec<u8>,
+    out: Vec<u8>,
+    out_pos: usize,
+    done: bool,
+    lexer: Lexer,
+    pub(crate) stats: CleanStats,
+}
+
+impl<R: Read> CleanReader<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        CleanReader {
+            inner,
+            decoder: None,
+            raw: Vec::with_capacity(CHUNK),
+            utf8: Vec::new(),
+            out: Vec::with_capacity(CHUNK),
+            out_pos: 0,
+            done: false,
+            lexer: Lexer::default(),
+            stats: CleanStats::default(),
+        }
+    }
+
+    /// Reads the next chunk, decodes it and runs it through the lexer into `out`.
+    fn fill(&mut self) -> io::Result<()> {
+        self.out.clear();
+        self.out_pos = 0;
+        self.raw.clear();
+        let last = self.read_chunk()?;
+        if self.decoder.is_none() {
+            self.decoder = Some(self.sniff_encoding());
+        }
+        let decoder = self.decoder.as_mut().expect("decoder set above");
+        let needed = decoder
+            .max_utf8_buffer_length(self.raw.len())
+            .unwrap_or(CHUNK * 3);
+        self.utf8.resize(needed.max(16), 0);
+        let (_, read, written, replaced) = decoder.decode_to_utf8(&self.raw, &mut self.utf8, last);
+        debug_assert_eq!(read, self.raw.len());
+        self.stats.malformed_encoding |= replaced;
+        let result = self
+            .lexer
+            .process(&self.utf8[..written], &mut self.out, &mut self.stats);
+        if last {
+            self.lexer.finish(&mut self.out);
+            self.done = true;
+        }
+        result.map_err(|message| io::Error::new(io::ErrorKind::InvalidData, message))
+    }
+
+    /// Fills `raw` with up to one chunk; returns true at end of input.
+    fn read_chunk(&mut self) -> io::Result<bool> {
+        let mut buffer = [0u8; CHUNK];
+        loop {
+            let count = match self.inner.read(&mut buffer[..CHUNK - self.raw.len()]) {
+                Ok(count) => count,
+                Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
+                Err(error) => return Err(error),
+            };
+            self.stats.input_bytes += count as u64;
+            self.raw.extend_from_slice(&buffer[..count]);
+            // The first chunk needs four bytes to recognize a BOM.
+            let enough = self.decoder.is_some() || self.raw.len() >= 4;
+            if count == 0 || self.raw.len() == CHUNK || (enough && !self.raw.is_empty()) {
+                return Ok(count == 0);
+            }
+        }
+    }
+
+    /// Picks the decoder from the BOM or the first bytes and removes the BOM.
+    fn sniff_encoding(&mut self) -> Decoder {
+        let encoding = if let Some((encoding, bom_length)) = Encoding::for_bom(&self.raw) {
+            self.raw.drain(..bom_length);
+            encoding
+        } else if self.raw.starts_with(&[b'<', 0]) {
+            UTF_16LE
+        } else if self.raw.starts_with(&[0, b'<']) {
+            UTF_16BE
+        } else {
+            UTF_8
+        };
+        self.stats.encoding = encoding.name();
+        encoding.new_decoder_without_bom_handling()
+    }
+}
+
+impl<R: Read> Read for CleanReader<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        loop {
+            if self.out_pos < self.out.len() {
+                let count = buffer.len().min(self.out.len() - self.out_pos);
+                buffer[..count].copy_from_slice(&self.out[self.out_pos..self.out_pos + count]);
+                self.out_pos += count;
+                return Ok(count);
+            }
+            if self.done {
+                return Ok(0);
+            }
+            self.fill()?;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clean(input: &[u8]) -> (String, CleanStats) {
+        let mut reader = CleanReader::new(input);
+        let mut output = Vec::new();
+        reader
+            .read_to_end(&mut output)
+            .expect("cleaning in memory should succeed");
+        (
+            String::from_utf8(output).expect("cleaned output is UTF-8"),
+            reader.stats,
+        )
+    }
+
+    #[test]
+    fn plain_document_unchanged() {
+        let text = "<?xml version=\"1.0\"?><a b=\"1 &amp; 2\"><!-- c --><![CDATA[x]]>t</a>";
+        assert_eq!(clean(text.as_bytes()).0, text);
+    }
+
+    #[test]
+    fn control_characters_dropped() {
+        let (output, stats) = clean(b"<a>x\x1b[31my\x00</a>");
+        assert_eq!(output, "<a>x[31my</a>");
+        assert_eq!(stats.control_chars, 2);
+    }
+
+    #[test]
+    fn doctype_removed() {
+        let input = b"<!DOCTYPE r [<!ENTITY x SYSTEM \"file:///etc/passwd\"> <!ENTITY y \"]>\">]><r>&x;</r>";
+        let (output, stats) = clean(input);
+        assert_eq!(output, "<r>&x;</r>");
+        assert_eq!(stats.doctypes, 1);
+    }
+
+    #[test]
+    fn utf16_with_and_without_bom() {
+        let text = "<a>é\u{1F600}</a>";
+        let little: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let big: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        let with_bom = [&[0xFF, 0xFE][..], &little].concat();
+        assert_eq!(clean(&with_bom).0, text);
+        assert_eq!(clean(&little).0, text);
+        assert_eq!(clean(&[&[0xFE, 0xFF][..], &big].concat()).0, text);
+        assert_eq!(clean(&big).0, text);
+    }
+
+    #[test]
+    fn utf8_bom_removed_and_bad_bytes_replaced() {
+        let (output, stats) = clean(b"\xEF\xBB\xBF<a>\xFF</a>");
+        assert_eq!(output, "<a>\u{FFFD}</a>");
+        assert!(stats.malformed_encoding);
+    }
+
+    #[test]
+    fn long_text_cut_keeps_markup() {
+        let input = format!("<a>{}</a><b/>", "x".repeat(RUN_CAP + 10));
+        let (output, stats) = clean(input.as_bytes());
+        assert_eq!(output.len(), "<a></a><b/>".len() + RUN_CAP);
+        assert!(output.ends_with("</a><b/>"));
+        assert_eq!(stats.runs_cut, 1);
+    }
+
+    #[test]
+    fn long_cdata_cut_keeps_terminator() {
+        let body = "]".repeat(RUN_CAP + 5);
+        let input = format!("<a><![CDATA[{body}]]></a>");
+        let (output, _) = clean(input.as_bytes());
+        assert!(
+            output.ends_with("]]></a>"),
+            "{}",
+            &output[output.len() - 20..]
+        );
+        assert_eq!(output.len(), "<a><![CDATA[]]></a>".len() + RUN_CAP);
+    }
+
+    #[test]
+    fn long_attribute_cut() {
+        let input = format!("<a m=\"{}\" n='1'/>", "é".repeat(ATTRIBUTE_CAP));
+        let (output, stats) = clean(input.as_bytes());
+        assert!(output.ends_with("\" n='1'/>"));
+        assert_eq!(stats.runs_cut, 1);
+        assert!(output.len() < ATTRIBUTE_CAP + 20);
+    }
+
+    #[test]
+    fn cut_never_splits_reference() {
+        let mut input = "x".repeat(RUN_CAP - 2);
+        input.push_str("&amp;tail");
+        let (output, _) = clean(format!("<a>{input}</a>").as_bytes());
+        assert!(
+            output.ends_with("&amp;</a>"),
+            "{}",
+            &output[output.len() - 12..]
+        );
+    }
+
+    #[test]
+    fn truncated_markup_kept_for_parser() {
+        assert_eq!(clean(b"<a><!").0, "<a><!");
+    }
+}

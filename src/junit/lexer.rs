@@ -1,0 +1,314 @@
+//! Byte-level state machine behind [`CleanReader`](super::clean::CleanReader).
+//!
+//! It follows just enough of the XML syntax (text, tags with quoted
+//! attribute values, comments, CDATA, processing instructions, DOCTYPE) to
+//! drop forbidden control characters, remove the DOCTYPE and cut over-long
+//! runs without breaking the markup that quick-xml parses next.
+
+use super::clean::{ATTRIBUTE_CAP, CleanStats, RUN_CAP, TAG_CAP};
+
+/// Lexer position in the markup.
+#[derive(Debug)]
+enum State {
+    Text,
+    /// After `<`: the bytes in `pending` decide between tag, comment, CDATA,
+    /// processing instruction and DOCTYPE.
+    Prefix,
+    Tag {
+        quote: u8,
+    },
+    /// A run ended by `mark` repeated `count` times and then `>`.
+    Delimited {
+        mark: u8,
+        count: usize,
+    },
+    Doctype {
+        quote: u8,
+        depth: u32,
+    },
+}
+
+#[derive(Debug)]
+pub(crate) struct Lexer {
+    state: State,
+    pending: Vec<u8>,
+    /// Bytes seen in the current capped run (text, CDATA, attribute value…).
+    run: usize,
+    /// True once the current run passed its cap: bytes are dropped until it ends.
+    dropping: bool,
+    /// Bytes since an unterminated `&`, or 0 outside a reference.
+    in_reference: usize,
+    /// Terminator marks matched so far, and how many of them were dropped.
+    matched: usize,
+    dropped_marks: usize,
+    tag_length: usize,
+}
+
+impl Default for Lexer {
+    fn default() -> Self {
+        Lexer {
+            state: State::Text,
+            pending: Vec::with_capacity(16),
+            run: 0,
+            dropping: false,
+            in_reference: 0,
+            matched: 0,
+            dropped_marks: 0,
+            tag_length: 0,
+        }
+    }
+}
+
+/// True for the C0 control characters XML 1.0 forbids.
+fn is_forbidden_control(byte: u8) -> bool {
+    byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r')
+}
+
+const PREFIXES: [&[u8]; 4] = [b"<!--", b"<![CDATA[", b"<!DOCTYPE", b"<?"];
+
+impl Lexer {
+    pub(crate) fn process(
+        &mut self,
+        input: &[u8],
+        out: &mut Vec<u8>,
+        stats: &mut CleanStats,
+    ) -> Result<(), String> {
+        let mut index = 0;
+        while index < input.len() {
+            let plain = self.plain_length(&input[index..]);
+            if plain > 0 {
+                out.extend_from_slice(&input[index..index + plain]);
+                self.run += plain;
+                if let State::Tag { .. } = self.state {
+                    self.tag_length += plain;
+                    if self.tag_length > TAG_CAP {
+                        return Err(format!("element tag longer than {} MiB", TAG_CAP >> 20));
+                    }
+                }
+                index += plain;
+                continue;
+            }
+            let byte = input[index];
+            index += 1;
+            if is_forbidden_control(byte) {
+                stats.control_chars += 1;
+                continue;
+            }
+            self.step(byte, out, stats)?;
+        }
+        Ok(())
+    }
+
+    /// Length of the prefix of `input` that can be copied as is: text, CDATA
+    /// or tag bytes with no markup, reference, quote, terminator or control
+    /// character, within the run's cap. Other bytes go one at a time through
+    /// [`Self::step`].
+    fn plain_length(&self, input: &[u8]) -> usize {
+        let idle = !self.dropping && self.in_reference == 0;
+        let stop: fn(u8) -> bool = match self.state {
+            State::Text if idle => {
+                |byte| is_forbidden_control(byte) || byte == b'<' || byte == b'&'
+            }
+            State::Delimited { mark: b']', .. } if idle && self.matched == 0 => {
+                |byte| is_forbidden_control(byte) || byte == b']' || byte == b'&'
+            }
+            State::Tag { quote: 0 } => {
+                |byte| is_forbidden_control(byte) || matches!(byte, b'"' | b'\'' | b'>')
+            }
+            State::Tag { quote: b'"' } if idle => {
+                |byte| is_forbidden_control(byte) || matches!(byte, b'"' | b'&')
+            }
+            State::Tag { quote: b'\'' } if idle => {
+                |byte| is_forbidden_control(byte) || matches!(byte, b'\'' | b'&')
+            }
+            _ => return 0,
+        };
+        let cap = match self.state {
+            State::Tag { quote: 0 } => usize::MAX,
+            State::Tag { .. } => ATTRIBUTE_CAP,
+            _ => RUN_CAP,
+        };
+        let budget = cap.saturating_sub(self.run).min(input.len());
+        input[..budget]
+            .iter()
+            .position(|&byte| stop(byte))
+            .unwrap_or(budget)
+    }
+
+    /// Emits markup held back at the end of input, so quick-xml reports it.
+    pub(crate) fn finish(&mut self, out: &mut Vec<u8>) {
+        out.append(&mut self.pending);
+    }
+
+    fn start_run(&mut self, state: State) {
+        self.state = state;
+        self.run = 0;
+        self.dropping = false;
+        self.in_reference = 0;
+        self.matched = 0;
+        self.dropped_marks = 0;
+    }
+
+    /// Decides whether a byte of a capped run is kept. The cut never splits a
+    /// UTF-8 sequence or an entity reference.
+    fn keep_in_run(&mut self, byte: u8, cap: usize, stats: &mut CleanStats) -> bool {
+        self.run += 1;
+        let inside_reference = self.in_reference > 0;
+        if byte == b'&' {
+            self.in_reference = 1;
+        } else if inside_reference {
+            self.in_reference = if byte == b';' || self.in_reference > 32 {
+                0
+            } else {
+                self.in_reference + 1
+            };
+        }
+        if self.dropping {
+            return false;
+        }
+        let continuation = (0x80..0xC0).contains(&byte);
+        if self.run > cap && !inside_reference && !continuation {
+            self.dropping = true;
+            stats.runs_cut += 1;
+            return false;
+        }
+        true
+    }
+
+    fn step(&mut self, byte: u8, out: &mut Vec<u8>, stats: &mut CleanStats) -> Result<(), String> {
+        match self.state {
+            State::Text => {
+                if byte == b'<' {
+                    self.pending.push(byte);
+                    self.state = State::Prefix;
+                } else if self.keep_in_run(byte, RUN_CAP, stats) {
+                    out.push(byte);
+                }
+            }
+            State::Prefix => self.step_prefix(byte, out, stats)?,
+            State::Tag { quote } => self.step_tag(byte, quote, out, stats)?,
+            State::Delimited { mark, count } => {
+                let keep = self.keep_in_run(byte, RUN_CAP, stats);
+                if byte == mark {
+                    self.matched = (self.matched + 1).min(count);
+                    self.dropped_marks = if keep { 0 } else { self.dropped_marks + 1 };
+                } else if byte == b'>' && self.matched == count {
+                    // Put back the part of the terminator that was dropped.
+                    let missing = self.dropped_marks.min(count);
+                    out.extend(std::iter::repeat_n(mark, missing));
+                    out.push(b'>');
+                    self.start_run(State::Text);
+                    return Ok(());
+                } else {
+                    self.matched = 0;
+                    self.dropped_marks = 0;
+                }
+                if keep {
+                    out.push(byte);
+                }
+            }
+            State::Doctype { quote, depth } => {
+                self.state = match (quote, byte) {
+                    (0, b'"' | b'\'') => State::Doctype { quote: byte, depth },
+                    (0, b'[') => State::Doctype {
+                        quote,
+                        depth: depth + 1,
+                    },
+                    (0, b']') => State::Doctype {
+                        quote,
+                        depth: depth.saturating_sub(1),
+                    },
+                    (0, b'>') if depth == 0 => {
+                        self.start_run(State::Text);
+                        State::Text
+                    }
+                    (quote, byte) if quote == byte => State::Doctype { quote: 0, depth },
+                    _ => State::Doctype { quote, depth },
+                };
+            }
+        }
+        Ok(())
+    }
+
+    fn step_prefix(
+        &mut self,
+        byte: u8,
+        out: &mut Vec<u8>,
+        stats: &mut CleanStats,
+    ) -> Result<(), String> {
+        self.pending.push(byte);
+        let next = match self.pending.as_slice() {
+            b"<!--" => Some(State::Delimited {
+                mark: b'-',
+                count: 2,
+            }),
+            b"<![CDATA[" => Some(State::Delimited {
+                mark: b']',
+                count: 2,
+            }),
+            b"<?" => Some(State::Delimited {
+                mark: b'?',
+                count: 1,
+            }),
+            b"<!DOCTYPE" => {
+                stats.doctypes += 1;
+                self.pending.clear();
+                self.start_run(State::Doctype { quote: 0, depth: 0 });
+                return Ok(());
+            }
+            _ => None,
+        };
+        if let Some(state) = next {
+            out.append(&mut self.pending);
+            self.start_run(state);
+            return Ok(());
+        }
+        if PREFIXES
+            .iter()
+            .any(|prefix| prefix.starts_with(&self.pending))
+        {
+            return Ok(());
+        }
+        // An ordinary tag: emit `<` and replay the held bytes as tag bytes.
+        let replayed: Vec<u8> = self.pending.drain(1..).collect();
+        out.append(&mut self.pending);
+        self.start_run(State::Tag { quote: 0 });
+        self.tag_length = 1;
+        for byte in replayed {
+            self.step(byte, out, stats)?;
+        }
+        Ok(())
+    }
+
+    fn step_tag(
+        &mut self,
+        byte: u8,
+        quote: u8,
+        out: &mut Vec<u8>,
+        stats: &mut CleanStats,
+    ) -> Result<(), String> {
+        if quote == 0 {
+            match byte {
+                b'"' | b'\'' => {
+                    self.start_run(State::Tag { quote: byte });
+                }
+                b'>' => {
+                    out.push(byte);
+                    self.start_run(State::Text);
+                    return Ok(());
+                }
+                _ => {}
+            }
+        } else if byte == quote {
+            self.start_run(State::Tag { quote: 0 });
+        } else if !self.keep_in_run(byte, ATTRIBUTE_CAP, stats) {
+            return Ok(());
+        }
+        self.tag_length += 1;
+        if self.tag_length > TAG_CAP {
+            return Err(format!("element tag longer than {} MiB", TAG_CAP >> 20));
+        }
+        out.push(byte);
+        Ok(())
+    }
+}

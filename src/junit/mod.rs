@@ -1,0 +1,383 @@
+//! JUnit XML test reports converted to Octane test-result XML.
+//!
+//! Each report file is read twice by a streaming reader: a first pass checks
+//! that the whole file is readable, the second writes its runs.
+//! NOTE: the second pass doubles the read cost; spooling a file's runs to a
+//! temporary file would avoid it. A bad file
+//! (empty, not XML, truncated, unsupported root) thus adds no run at all; it
+//! is listed in [`Conversion::file_errors`] and the other files still go out.
+//! Memory stays bounded whatever the file size: no document is held whole,
+//! texts are capped while reading (see `clean` and `model` for the limits)
+//! and runs are written as they are read.
+//!
+//! Large reports are split into several payloads, each a complete
+//! `<test_result>` naming the same build: a new payload starts after
+//! [`MAX_RUNS_PER_PAYLOAD`] runs or once the current one passed
+//! [`MAX_PAYLOAD_BYTES`].
+
+mod clean;
+mod cli;
+mod entities;
+mod lexer;
+mod model;
+mod notes;
+mod patterns;
+mod reader;
+mod rules;
+mod timestamp;
+mod writer;
+
+use std::fs::File;
+use std::io::{self, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+
+#[allow(unused_imports)] // `ConvertArgs` is the type the full command line builds.
+pub(crate) use cli::{ConvertArgs, parse_convert_args, run_convert};
+pub(crate) use patterns::expand_patterns;
+
+use model::TestRun;
+use reader::{ReadError, read_report};
+use rules::Status;
+use writer::PayloadWriter;
+
+/// Runs per payload before a new payload starts.
+pub(crate) const MAX_RUNS_PER_PAYLOAD: u64 = 5_000;
+/// Payload size in bytes after which a new payload starts; one run can add at
+/// most about 80 KiB (capped stack trace, message and names) beyond it.
+pub(crate) const MAX_PAYLOAD_BYTES: u64 = 8 << 20;
+/// Failed runs listed in [`Conversion::first_failures`].
+const FIRST_FAILURES_MAX: usize = 10;
+
+/// The build the test results belong to (Octane `<build>` attributes).
+#[derive(Clone, Debug)]
+pub(crate) struct BuildRef {
+    pub(crate) server_id: String,
+    pub(crate) job_id: String,
+    pub(crate) build_id: String,
+}
+
+/// Settings of one conversion.
+#[derive(Clone, Debug)]
+pub(crate) struct ConvertOptions {
+    /// `None` omits `<build>` (a conversion without ids).
+    pub(crate) build: Option<BuildRef>,
+    /// Build start in epoch milliseconds, used when no case or suite timestamp parses.
+    pub(crate) default_started_ms: i64,
+    /// Link to the CI run; left out with a warning unless it matches the XSD pattern.
+    pub(crate) external_report_url: Option<String>,
+}
+
+/// Files matched by the `test_results` patterns.
+#[derive(Debug)]
+pub(crate) struct Expansion {
+    pub(crate) files: Vec<PathBuf>,
+    pub(crate) unmatched: Vec<String>,
+}
+
+/// Runs per Octane status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Counts {
+    pub(crate) passed: u64,
+    pub(crate) failed: u64,
+    pub(crate) skipped: u64,
+}
+
+/// A report file that could not be converted.
+#[derive(Debug)]
+pub(crate) struct FileError {
+    pub(crate) path: PathBuf,
+    pub(crate) reason: String,
+}
+
+/// Result of converting a set of report files.
+#[derive(Debug, Default)]
+pub(crate) struct Conversion {
+    /// Octane XML files, each a complete document naming the same build.
+    pub(crate) payloads: Vec<PathBuf>,
+    pub(crate) counts: Counts,
+    /// Up to ten `package.class.name` labels of failed runs.
+    pub(crate) first_failures: Vec<String>,
+    pub(crate) file_errors: Vec<FileError>,
+    /// Changes made to the input, one line per kind and file, prefixed with the path.
+    pub(crate) warnings: Vec<String>,
+    /// Files that were read without error.
+    pub(crate) files_converted: usize,
+}
+
+/// Parses every file and writes payloads into `out_dir` as
+/// `test-results-0001.xml`, `test-results-0002.xml`…; no run gives no payload.
+pub(crate) fn convert_to_payloads(
+    files: &[PathBuf],
+    opts: &ConvertOptions,
+    out_dir: &Path,
+) -> anyhow::Result<Conversion> {
+    let mut conversion = Conversion::default();
+    let report_url = checked_report_url(opts, &mut conversion.warnings)?;
+    let mut sink = PayloadSet {
+        out_dir,
+        build: opts.build.as_ref(),
+        current: None,
+        paths: Vec::new(),
+        dropped_chars: 0,
+    };
+    convert_files(files, opts, &mut conversion, &mut |run| {
+        sink.write_run(run, report_url.as_deref())
+    })?;
+    sink.close()?;
+    conversion.payloads = sink.paths;
+    note_dropped_chars(sink.dropped_chars, &mut conversion.warnings);
+    Ok(conversion)
+}
+
+/// Writes one document with every run to `out` (the `convert` subcommand).
+pub(crate) fn write_document(
+    files: &[PathBuf],
+    opts: &ConvertOptions,
+    out: &mut dyn Write,
+) -> anyhow::Result<Conversion> {
+    let mut conversion = Conversion::default();
+    let report_url = checked_report_url(opts, &mut conversion.warnings)?;
+    let mut writer = PayloadWriter::begin(BufWriter::new(out), opts.build.as_ref())
+        .context("failed to write the output")?;
+    convert_files(files, opts, &mut conversion, &mut |run| {
+        writer.write_run(run, report_url.as_deref())
+    })?;
+    note_dropped_chars(writer.dropped_chars(), &mut conversion.warnings);
+    writer.finish().context("failed to write the output")?;
+    Ok(conversion)
+}
+
+fn convert_files(
+    files: &[PathBuf],
+    opts: &ConvertOptions,
+    conversion: &mut Conversion,
+    write: &mut dyn FnMut(&TestRun) -> io::Result<()>,
+) -> anyhow::Result<()> {
+    for path in files {
+        // First pass: a file that fails anywhere contributes no run.
+        if let Err(reason) = read_file(path, opts.default_started_ms, &mut |_| Ok(()))? {
+            conversion.file_errors.push(FileError {
+                path: path.clone(),
+                reason,
+            });
+            continue;
+        }
+        let mut emit = |run: TestRun| -> anyhow::Result<()> {
+            record(&run, conversion_counts(conversion));
+            write(&run).context("failed to write the output")
+        };
+        match read_file(path, opts.default_started_ms, &mut emit)? {
+            Ok(summary) => {
+                conversion.files_converted += 1;
+                let shown = path.display();
+                conversion.warnings.extend(
+                    summary
+                        .warnings
+                        .iter()
+                        .map(|line| format!("{shown}: {line}")),
+                );
+            }
+            Err(reason) => {
+                let reason = format!(
+                    "{reason} (the file changed while it was read; its first runs were kept)"
+                );
+                conversion.file_errors.push(FileError {
+                    path: path.clone(),
+                    reason,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Counters and failure labels updated per run.
+struct Tally<'a> {
+    counts: &'a mut Counts,
+    first_failures: &'a mut Vec<String>,
+}
+
+fn conversion_counts(conversion: &mut Conversion) -> Tally<'_> {
+    Tally {
+        counts: &mut conversion.counts,
+        first_failures: &mut conversion.first_failures,
+    }
+}
+
+fn record(run: &TestRun, tally: Tally<'_>) {
+    match run.status {
+        Status::Passed => tally.counts.passed += 1,
+        Status::Skipped => tally.counts.skipped += 1,
+        Status::Failed => {
+            tally.counts.failed += 1;
+            if tally.first_failures.len() < FIRST_FAILURES_MAX {
+                let parts = [run.package.as_str(), run.class.as_str(), run.name.as_str()];
+                let label: Vec<&str> = parts.into_iter().filter(|part| !part.is_empty()).collect();
+                tally.first_failures.push(label.join("."));
+            }
+        }
+    }
+}
+
+/// Reads one file; the outer error is an output failure, the inner one the
+/// reason the file is invalid.
+fn read_file(
+    path: &Path,
+    default_started_ms: i64,
+    emit: &mut dyn FnMut(TestRun) -> anyhow::Result<()>,
+) -> anyhow::Result<Result<reader::FileSummary, String>> {
+    let file = match File::open(path) {
+        Ok(file) => file,
+        Err(error) => return Ok(Err(format!("cannot open the file: {error}"))),
+    };
+    match read_report(file, default_started_ms, emit) {
+        Ok(summary) => Ok(Ok(summary)),
+        Err(ReadError::Invalid(reason)) => Ok(Err(reason)),
+        Err(ReadError::Output(error)) => Err(error),
+    }
+}
+
+/// Validates the build ids and returns the report URL when the XSD accepts it.
+fn checked_report_url(
+    opts: &ConvertOptions,
+    warnings: &mut Vec<String>,
+) -> anyhow::Result<Option<String>> {
+    if let Some(build) = &opts.build {
+        for (name, value) in [
+            ("server_id", &build.server_id),
+            ("job_id", &build.job_id),
+            ("build_id", &build.build_id),
+        ] {
+            let length = value.encode_utf16().count();
+            if !(1..=rules::OCTANE_NAME_MAX).contains(&length) {
+                bail!(
+                    "build {name} `{value}` must be 1 to 255 characters long for Octane test results"
+                );
+            }
+        }
+    }
+    let Some(url) = &opts.external_report_url else {
+        return Ok(None);
+    };
+    if is_valid_report_url(url) {
+        Ok(Some(url.clone()))
+    } else {
+        warnings.push(format!(
+            "left out the report link `{url}`: Octane accepts http(s) URLs of 6 to 512 characters"
+        ));
+        Ok(None)
+    }
+}
+
+/// Checks `url` against the XSD's `urlType`: 6 to 512 characters, no line
+/// break, starting with `http(s)://`, `td(s)://` or `testdirector(s):`.
+fn is_valid_report_url(url: &str) -> bool {
+    let length = url.chars().count();
+    if !(6..=512).contains(&length) || url.contains(['\n', '\r']) {
+        return false;
+    }
+    let lower = url.to_ascii_lowercase();
+    let case_insensitive = ["http://", "https://", "td://", "tds://"]
+        .iter()
+        .any(|prefix| lower.starts_with(prefix));
+    case_insensitive || url.starts_with("testdirector:") || url.starts_with("testdirectors:")
+}
+
+fn note_dropped_chars(count: u64, warnings: &mut Vec<String>) {
+    if count > 0 {
+        warnings.push(format!(
+            "dropped {count} characters that XML 1.0 does not allow from the output"
+        ));
+    }
+}
+
+/// Payload files being written into one folder.
+struct PayloadSet<'a> {
+    out_dir: &'a Path,
+    build: Option<&'a BuildRef>,
+    current: Option<PayloadWriter<BufWriter<File>>>,
+    paths: Vec<PathBuf>,
+    dropped_chars: u64,
+}
+
+impl PayloadSet<'_> {
+    fn write_run(&mut self, run: &TestRun, report_url: Option<&str>) -> io::Result<()> {
+        let writer = match &mut self.current {
+            Some(writer) => writer,
+            None => {
+                let path = self
+                    .out_dir
+                    .join(format!("test-results-{:04}.xml", self.paths.len() + 1));
+                let file = File::create(&path).map_err(|error| {
+                    io::Error::new(
+                        error.kind(),
+                        format!("cannot create {}: {error}", path.display()),
+                    )
+                })?;
+                self.paths.push(path);
+                self.current
+                    .insert(PayloadWriter::begin(BufWriter::new(file), self.build)?)
+            }
+        };
+        writer.write_run(run, report_url)?;
+        if writer.runs() >= MAX_RUNS_PER_PAYLOAD || writer.bytes() >= MAX_PAYLOAD_BYTES {
+            self.close()?;
+        }
+        Ok(())
+    }
+
+    fn close(&mut self) -> io::Result<()> {
+        if let Some(writer) = self.current.take() {
+            self.dropped_chars += writer.dropped_chars();
+            writer.finish()?;
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn report_url_pattern() {
+        let valid = [
+            "https://ci.example.com/run/1",
+            "HTTP://x.y",
+            "tds://host/a",
+            "testdirector:abc",
+        ];
+        for url in valid {
+            assert!(is_valid_report_url(url), "{url}");
+        }
+        let long = format!("https://{}", "a".repeat(510));
+        let invalid = [
+            "ftp://host/x",
+            "http:",
+            "https://a\nb",
+            "relative/path",
+            long.as_str(),
+        ];
+        for url in invalid {
+            assert!(!is_valid_report_url(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn build_ids_checked() {
+        let build = BuildRef {
+            server_id: String::new(),
+            job_id: "j".into(),
+            build_id: "b".into(),
+        };
+        let opts = ConvertOptions {
+            build: Some(build),
+            default_started_ms: 0,
+            external_report_url: None,
+        };
+        let error = checked_report_url(&opts, &mut Vec::new()).expect_err("empty server_id");
+        assert!(error.to_string().contains("server_id"), "{error}");
+    }
+}
