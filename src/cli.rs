@@ -147,7 +147,7 @@ NETWORK:
     user and password in the proxy URL. no_proxy lists hosts, domains (with subdomains), IP
     ranges and HOST:PORT entries that are reached directly. SSL_CERT_FILE adds trusted CAs
     like `ca_file`; certificates are always verified. HTTP 429, 502, 503 and 504, connection
-    errors and timeouts are retried up to 5 times, with waits of about 2, 4, 8, 16 and 32 s
+    errors and timeouts are retried up to 5 times, with waits of 1-2, 2-4, 4-8, 8-16 and 16-32 s
     (or the server's Retry-After), as long as `timeout` allows. An undelivered report is saved
     to `spool_dir` for `octane-report replay`.
 

@@ -59,7 +59,7 @@ pub(crate) fn run(env: &Env, dir: &Path, log: &mut Log) -> Result<Outcome, Inval
     let entries = spool::list(dir).map_err(InvalidInput)?;
     if entries.is_empty() {
         log.info(&format!(
-            "nothing to replay: `{}` holds no entries",
+            "nothing to replay: `{}` contains no spool entries",
             dir.display()
         ));
         return Ok(Outcome::Done);

@@ -1,11 +1,11 @@
 //! The spool: reports that could not be delivered, kept on disk for `octane-report replay`.
 //!
 //! Each undelivered run becomes one folder in the spool directory, named
-//! `<UTC time>-<build id>-<process id>`, holding `entry.json` and the test-result payloads it
-//! lists. `entry.json` holds the format version, the Octane address (server URL, shared space,
-//! workspace), what registers the CI server and the pipeline, the build report as sent to
-//! `PUT .../analytics/ci/builds`, the payload file names and the last error. It never holds
-//! the client id, the client secret, cookies or tokens. A folder is written under a `.tmp`
+//! `<UTC time>-<build id>-<process id>`, with `entry.json` and the test-result payloads it
+//! lists. `entry.json` contains the format version and the Octane address (server URL, shared
+//! space, workspace). It also contains what registers the CI server and the pipeline, the build
+//! report as sent to `PUT .../analytics/ci/builds`, the payload file names and the last error.
+//! It contains no client id, client secret, cookie or token. A folder is written under a `.tmp`
 //! name and renamed when complete, so a reader never sees half an entry.
 
 use std::fs;
@@ -42,7 +42,7 @@ pub(crate) struct Entry {
     /// Test-result payload file names, in the entry's folder, in upload order.
     #[serde(default)]
     pub(crate) test_results: Vec<String>,
-    /// Why delivery failed, secrets removed.
+    /// The delivery error, with secrets removed.
     #[serde(default)]
     pub(crate) last_error: String,
 }

@@ -621,11 +621,14 @@ fn files_under(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// Faults to install: method, part of the path, fault.
+type FaultRules = Vec<(&'static str, &'static str, Fault)>;
+
 /// Runs every fault scenario: each report ends up delivered or spooled, the spooled ones are
 /// delivered by a replay, and no secret, cookie or token leaks into any output.
 #[test]
 fn every_fault_delivered_or_spooled_without_secrets() {
-    let scenarios: Vec<(&str, Vec<(&'static str, &'static str, Fault)>, bool)> = vec![
+    let scenarios: Vec<(&str, FaultRules, bool)> = vec![
         (
             "503 three times",
             vec![("PUT", "analytics/ci/builds", reply(503, &[], "{}")); 3],

@@ -1,10 +1,10 @@
 //! Proxy selection from `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`.
 //!
-//! ureq 3.5 reads these variables itself, but it takes the first of `ALL_PROXY`,
-//! `HTTPS_PROXY` and `HTTP_PROXY` whatever the target's scheme, reads only the process
-//! environment (never `--env-file`), and matches `NO_PROXY` entries without trimming spaces,
-//! without ports or address ranges, and without subdomains of a bare domain. This module
-//! follows curl's rules instead and hands ureq an explicit proxy, or none.
+//! ureq 3.5.2 reads these variables itself, with gaps. It takes the first of `ALL_PROXY`,
+//! `HTTPS_PROXY` and `HTTP_PROXY` whatever the target's scheme, and it reads only the process
+//! environment, never `--env-file`. Its `NO_PROXY` matching does not trim spaces, knows no
+//! ports or address ranges, and skips the subdomains of a bare domain. This module follows
+//! curl's rules instead and hands ureq an explicit proxy, or none.
 //!
 //! Rules: the scheme of the target picks `https_proxy` or `http_proxy` (lower case first, then
 //! upper case), with `all_proxy`/`ALL_PROXY` as the fallback. `no_proxy` (or `NO_PROXY`) lists
@@ -60,7 +60,7 @@ impl ProxyEnv {
     }
 
     /// Returns the proxy for requests to `target`, or `None` for a direct connection. Fails
-    /// when the proxy variable holds an invalid or unsupported URL.
+    /// when the proxy variable contains an invalid or unsupported URL.
     pub(crate) fn proxy_for(&self, target: &Url) -> anyhow::Result<Option<ChosenProxy>> {
         let by_scheme = match target.scheme() {
             "https" => &self.https,
@@ -203,7 +203,7 @@ fn without_credentials(value: &str) -> String {
             }
             url.to_string().trim_end_matches('/').to_string()
         }
-        // Unparsable: show the part after any `@`, which holds no credentials.
+        // Unparsable: show the part after any `@`, which contains no credentials.
         Err(_) => value.rsplit('@').next().unwrap_or_default().to_string(),
     }
 }

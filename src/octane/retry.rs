@@ -97,8 +97,8 @@ pub(crate) fn retryable_status(status: u16, body: &str) -> Option<&'static str> 
         502 => Some("bad gateway"),
         503 => Some("service unavailable"),
         504 => Some("gateway timeout"),
-        // Octane's SaaS maintenance page ("Service Temporarily Unavailable") has come with
-        // other 5xx statuses too.
+        // A maintenance page ("Service Temporarily Unavailable") is temporary whatever the
+        // 5xx status.
         500..=599 if body.contains("Service Temporar") => Some("Octane is unavailable"),
         _ => None,
     }

@@ -190,7 +190,7 @@ impl Session {
         path.split('?').next().unwrap_or(path).to_string()
     }
 
-    /// Sends a request until it gets a final answer, the attempts run out or the deadline
+    /// Sends a request until it gets a final response, the attempts run out or the deadline
     /// leaves no time for the next wait. A temporary status after the last attempt is returned
     /// as a reply, so the caller quotes it like any other error status.
     fn send_retrying(&mut self, method: Method, url: &str, body: &Body) -> anyhow::Result<Reply> {
@@ -258,9 +258,8 @@ impl Session {
         anyhow!(error).context(what)
     }
 
-    /// Sends one request. The outer error is a local failure (the deadline has passed, a
-    /// payload file cannot be read); the inner one comes from the network or the server's
-    /// response stream.
+    /// Sends one request. The outer error is a local failure, such as a passed deadline or an
+    /// unreadable payload file. The inner error comes from the network or the response stream.
     fn send_attempt(
         &mut self,
         method: Method,

@@ -13,6 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
+// Each test binary compiles this module and uses a different part of it.
+#[allow(unused_imports)]
 pub use fake_octane::{FAKE_CLIENT_ID, FAKE_CLIENT_SECRET, FakeOctane, Fault};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_octane-report");
@@ -222,10 +224,13 @@ pub fn assert_no_secret(run: &Run, files: &[&Path], secrets: &[&str]) {
     }
 }
 
+/// A request to the fake GitHub API: the URL and the `Authorization` header.
+pub type GitHubRequest = (String, Option<String>);
+
 /// A fake GitHub REST API that answers the run-attempt request.
 pub struct FakeGitHub {
     address: String,
-    pub requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    pub requests: Arc<Mutex<Vec<GitHubRequest>>>,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
