@@ -1,7 +1,7 @@
 //! Helpers shared by the integration tests: the fake Octane and GitHub API servers, and
 //! running the real binary with a cleared environment.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod fake_octane;
 pub mod tls_front;
@@ -13,8 +13,6 @@ use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-// Each test binary compiles this module and uses a different part of it.
-#[allow(unused_imports)]
 pub use fake_octane::{FAKE_CLIENT_ID, FAKE_CLIENT_SECRET, FakeOctane, Fault};
 
 pub const BINARY: &str = env!("CARGO_BIN_EXE_octane-report");
@@ -224,13 +222,13 @@ pub fn assert_no_secret(run: &Run, files: &[&Path], secrets: &[&str]) {
     }
 }
 
-/// A request to the fake GitHub API: the URL and the `Authorization` header.
-pub type GitHubRequest = (String, Option<String>);
+/// Requests the fake GitHub API received: path and `Authorization` header.
+pub type GitHubRequests = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
 /// A fake GitHub REST API that answers the run-attempt request.
 pub struct FakeGitHub {
     address: String,
-    pub requests: Arc<Mutex<Vec<GitHubRequest>>>,
+    pub requests: GitHubRequests,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
