@@ -7,7 +7,7 @@
 use std::io::Write;
 
 /// Writes the tool's messages.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Log {
     github: bool,
     secrets: Vec<String>,

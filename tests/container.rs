@@ -11,8 +11,6 @@
 //! downloads (default: the x86_64 musl release build). Podman reads its
 //! settings from CONTAINERS_CONF as usual.
 
-// This crate uses part of the shared helpers, so some of their re-exports stay unused.
-#[allow(unused_imports)]
 mod common;
 
 use std::collections::BTreeMap;
