@@ -156,7 +156,7 @@ fn write_failure_outputs(
         .display()
         .to_string();
     let mut summary = format!(
-        "### Octane report failed\n\nBuild `{}` of `{}` was not reported: {}\n",
+        "### Octane report failed\n\nThe delivery of build `{}` of `{}` did not complete: {}\n",
         markdown_cell(&context.build_id),
         markdown_cell(&context.pipeline_name),
         markdown_cell(&log.redact(&format!("{error:#}")))
@@ -222,6 +222,23 @@ fn prepare(
     let context = BuildContext::resolve(ci, values, settings)?;
     let start = resolve_start(&context, settings, network, now, dry_run, log);
     let duration = duration_ms(start.time, now);
+    if start.time > now + chrono::Duration::minutes(1) {
+        log.warn(&format!(
+            "the start time {} from {} is in the future, so the duration is 0; check the clocks",
+            start
+                .time
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            start.source
+        ));
+    } else if start.time < now - chrono::Duration::days(30) {
+        log.warn(&format!(
+            "the start time {} from {} is more than 30 days ago; check `started_at`",
+            start
+                .time
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            start.source
+        ));
+    }
     let tests = match &settings.test_results {
         Some(patterns) => Some(test_upload::prepare(patterns, &context, start.time, log)?),
         None => None,

@@ -112,11 +112,17 @@ fn first_id(body: &str, what: &str) -> anyhow::Result<Option<String>> {
     let Some(first) = data.first() else {
         return Ok(None);
     };
-    match first.get("id") {
-        Some(Value::String(id)) => Ok(Some(id.clone())),
-        Some(Value::Number(id)) => Ok(Some(id.to_string())),
+    let id = match first.get("id") {
+        Some(Value::String(id)) => id.clone(),
+        Some(Value::Number(id)) => id.to_string(),
         _ => bail!("the {what} response has an entity without an `id`"),
+    };
+    // Octane entity ids are numbers. Anything else is not echoed: it ends up in step outputs,
+    // links and the summary.
+    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("the {what} response has an entity id that is not a number");
     }
+    Ok(Some(id))
 }
 
 /// Finds the CI server by `instance_id`, creating it when missing.

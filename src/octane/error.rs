@@ -59,6 +59,11 @@ impl OctaneError {
                      instead of JSON (maintenance, a proxy or a wrong URL)"
                     .to_string();
             }
+            Err(_) if (300..400).contains(&status) => {
+                error.description = "the server redirected the request; check that `url` \
+                     names the Octane server itself, with https:// and any context path"
+                    .to_string();
+            }
             Err(_) => {
                 error.description = shorten(body.trim(), QUOTED_BODY_CHARS);
             }

@@ -162,11 +162,24 @@ impl Session {
 
     /// Builds the error for a failed response.
     pub(crate) fn error(&self, method: &Method, url: &str, reply: &Reply) -> OctaneError {
+        // A server may echo the request; the secret goes before the body is parsed and cut,
+        // so no part of it survives the cut.
+        let secret = self.client_secret.expose();
+        let body = if secret.is_empty() {
+            reply.body.clone()
+        } else {
+            reply.body.replace(secret, "***")
+        };
         OctaneError::from_response(
             format!("{method} {}", self.short_url(url)),
             reply.status,
-            &reply.body,
+            &body,
         )
+    }
+
+    /// Returns the time left before the `timeout` deadline.
+    pub(crate) fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
     }
 
     /// Signs out, once and without retries. A failure only matters for the server's session
