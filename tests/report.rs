@@ -224,6 +224,8 @@ fn missing_credentials_send_nothing() {
         result.stderr
     );
     assert!(fake.state().requests.is_empty());
+    assert!(read(&dir.file("summary")).contains("Octane report skipped"));
+    assert_eq!(read(&dir.file("output")), "");
 }
 
 #[test]
