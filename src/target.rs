@@ -83,6 +83,17 @@ pub(crate) fn parse_target(
                 .query_pairs()
                 .find(|(k, _)| k == "p")
                 .map(|(_, v)| v.into_owned());
+            if let Some(ids) = &ids
+                && !ids.contains('/')
+                && ids.contains([':', ',', ';'])
+            {
+                return Err(invalid(
+                    "url",
+                    url,
+                    URL_FORMS,
+                    "`p=` must be SHARED_SPACE/WORKSPACE, with a slash",
+                ));
+            }
             let Some(ids) = ids else {
                 return Err(invalid(
                     "url",
@@ -226,6 +237,7 @@ mod tests {
             "not a url",
             "https://",
             "https://host/ui/?q=1",
+            "https://host/ui/?p=1001:1002",
         ] {
             let err = parse_target(url, None, None).unwrap_err();
             let message = format!("{err:#}");

@@ -98,11 +98,11 @@ pub(crate) fn prepare(
     }
     let counts = conversion.counts;
     log.info(&format!(
-        "test results: {} files, {} passed, {} failed, {} skipped, {} uploads",
-        conversion.files_converted,
+        "test results: {} passed, {} failed, {} skipped, from report files: {}, uploads: {}",
         counts.passed,
         counts.failed,
         counts.skipped,
+        conversion.files_converted,
         conversion.payloads.len()
     ));
     Ok(PreparedTests {
