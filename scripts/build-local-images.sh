@@ -27,8 +27,9 @@ fi
 # In a sandbox that forbids raising rlimits, crun fails on setrlimit while
 # applying Podman's default ulimits. runc with no default ulimits runs there and
 # on an ordinary host alike.
-if [[ -z "${CONTAINERS_CONF:-}" ]]; then
-    export CONTAINERS_CONF="$root/target/podman/containers.conf"
+# A CONTAINERS_CONF that names a missing file gets that file written.
+export CONTAINERS_CONF="${CONTAINERS_CONF:-$root/target/podman/containers.conf}"
+if [[ ! -f "$CONTAINERS_CONF" ]]; then
     mkdir -p "$(dirname "$CONTAINERS_CONF")"
     cat > "$CONTAINERS_CONF" <<'CONF'
 [containers]
