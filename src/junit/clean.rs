@@ -17,7 +17,7 @@
 //! quick-xml buffers one whole event, so these caps bound its buffer: a 200 MB
 //! `system-out` costs at most [`RUN_CAP`] bytes of memory.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
 
 use encoding_rs::{Decoder, Encoding, UTF_8, UTF_16BE, UTF_16LE};
 
@@ -100,15 +100,18 @@ impl<R: Read> CleanReader<R> {
 
     /// Fills `raw` with up to one chunk; returns true at end of input.
     fn read_chunk(&mut self) -> io::Result<bool> {
-        let mut buffer = [0u8; CHUNK];
         loop {
-            let count = match self.inner.read(&mut buffer[..CHUNK - self.raw.len()]) {
+            let filled = self.raw.len();
+            self.raw.resize(CHUNK, 0);
+            let result = self.inner.read(&mut self.raw[filled..]);
+            let count = *result.as_ref().unwrap_or(&0);
+            self.raw.truncate(filled + count);
+            let count = match result {
                 Ok(count) => count,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 Err(error) => return Err(error),
             };
             self.stats.input_bytes += count as u64;
-            self.raw.extend_from_slice(&buffer[..count]);
             // The first chunk needs four bytes to recognize a BOM.
             let enough = self.decoder.is_some() || self.raw.len() >= 4;
             if count == 0 || self.raw.len() == CHUNK || (enough && !self.raw.is_empty()) {
@@ -136,18 +139,25 @@ impl<R: Read> CleanReader<R> {
 
 impl<R: Read> Read for CleanReader<R> {
     fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if self.out_pos < self.out.len() {
-                let count = buffer.len().min(self.out.len() - self.out_pos);
-                buffer[..count].copy_from_slice(&self.out[self.out_pos..self.out_pos + count]);
-                self.out_pos += count;
-                return Ok(count);
-            }
-            if self.done {
-                return Ok(0);
-            }
+        let available = self.fill_buf()?;
+        let count = buffer.len().min(available.len());
+        buffer[..count].copy_from_slice(&available[..count]);
+        self.consume(count);
+        Ok(count)
+    }
+}
+
+/// Lets quick-xml read the cleaned bytes in place, without another buffer.
+impl<R: Read> BufRead for CleanReader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.out_pos == self.out.len() && !self.done {
             self.fill()?;
         }
+        Ok(&self.out[self.out_pos..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.out_pos = (self.out_pos + amount).min(self.out.len());
     }
 }
 

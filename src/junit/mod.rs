@@ -1,14 +1,15 @@
 //! JUnit XML test reports converted to Octane test-result XML.
 //!
-//! Each report file is read twice by a streaming reader: a first pass checks
-//! that the whole file is readable, the second writes its runs.
-//! NOTE: the second pass doubles the read cost; spooling a file's runs to a
-//! temporary file would avoid it. A bad file
-//! (empty, not XML, truncated, unsupported root) thus adds no run at all; it
-//! is listed in [`Conversion::file_errors`] and the other files still go out.
+//! Each report file is read once by a streaming reader. Its runs are
+//! formatted as they are read and held in a [`spool::Spool`] until the file
+//! ends; only a file read without error has its runs copied into the output.
+//! A bad file (empty, not XML, truncated, unsupported root) thus adds no run
+//! at all; it is listed in [`Conversion::file_errors`] and the other files
+//! still go out.
 //! Memory stays bounded whatever the file size: no document is held whole,
 //! texts are capped while reading (see `clean` and `model` for the limits)
-//! and runs are written as they are read.
+//! and the spool moves to a temporary file beyond
+//! [`spool::SPOOL_MEMORY_MAX`] bytes.
 //!
 //! Large reports are split into several payloads, each a complete
 //! `<test_result>` naming the same build: a new payload starts after
@@ -24,6 +25,7 @@ mod notes;
 mod patterns;
 mod reader;
 mod rules;
+mod spool;
 mod timestamp;
 mod writer;
 
@@ -40,7 +42,8 @@ pub(crate) use patterns::expand_patterns;
 use model::TestRun;
 use reader::{ReadError, read_report};
 use rules::Status;
-use writer::PayloadWriter;
+use spool::Spool;
+use writer::{PayloadWriter, format_run};
 
 /// Runs per payload before a new payload starts.
 pub(crate) const MAX_RUNS_PER_PAYLOAD: u64 = 5_000;
@@ -96,6 +99,8 @@ pub(crate) struct FileError {
 pub(crate) struct Conversion {
     /// Octane XML files, each a complete document naming the same build.
     pub(crate) payloads: Vec<PathBuf>,
+    /// Runs written into each payload, in the order of [`Self::payloads`].
+    pub(crate) payload_counts: Vec<Counts>,
     pub(crate) counts: Counts,
     /// Up to ten `package.class.name` labels of failed runs.
     pub(crate) first_failures: Vec<String>,
@@ -108,6 +113,7 @@ pub(crate) struct Conversion {
 
 /// Parses every file and writes payloads into `out_dir` as
 /// `test-results-0001.xml`, `test-results-0002.xml`…; no run gives no payload.
+/// Runs of a large file are spooled in a temporary file in `out_dir`.
 pub(crate) fn convert_to_payloads(
     files: &[PathBuf],
     opts: &ConvertOptions,
@@ -120,18 +126,28 @@ pub(crate) fn convert_to_payloads(
         build: opts.build.as_ref(),
         current: None,
         paths: Vec::new(),
+        counts: Vec::new(),
         dropped_chars: 0,
     };
-    convert_files(files, opts, &mut conversion, &mut |run| {
-        sink.write_run(run, report_url.as_deref())
-    })?;
+    let mut spool = Spool::new(out_dir);
+    let dropped_chars = convert_files(
+        files,
+        opts,
+        report_url.as_deref(),
+        &mut spool,
+        &mut conversion,
+        &mut |status, run_xml| sink.write_run(status, run_xml),
+    )?;
     sink.close()?;
     conversion.payloads = sink.paths;
-    note_dropped_chars(sink.dropped_chars, &mut conversion.warnings);
+    conversion.payload_counts = sink.counts;
+    note_dropped_chars(dropped_chars + sink.dropped_chars, &mut conversion.warnings);
     Ok(conversion)
 }
 
 /// Writes one document with every run to `out` (the `convert` subcommand).
+/// Runs of a large file are spooled in a temporary file in
+/// [`std::env::temp_dir`].
 pub(crate) fn write_document(
     files: &[PathBuf],
     opts: &ConvertOptions,
@@ -139,38 +155,56 @@ pub(crate) fn write_document(
 ) -> anyhow::Result<Conversion> {
     let mut conversion = Conversion::default();
     let report_url = checked_report_url(opts, &mut conversion.warnings)?;
-    let mut writer = PayloadWriter::begin(BufWriter::new(out), opts.build.as_ref())
-        .context("failed to write the output")?;
-    convert_files(files, opts, &mut conversion, &mut |run| {
-        writer.write_run(run, report_url.as_deref())
-    })?;
-    note_dropped_chars(writer.dropped_chars(), &mut conversion.warnings);
+    let mut writer =
+        PayloadWriter::begin(BufWriter::with_capacity(64 << 10, out), opts.build.as_ref())
+            .context("failed to write the output")?;
+    let mut spool = Spool::new(&std::env::temp_dir());
+    let dropped_chars = convert_files(
+        files,
+        opts,
+        report_url.as_deref(),
+        &mut spool,
+        &mut conversion,
+        &mut |_, run_xml| writer.write_formatted(run_xml),
+    )?;
+    note_dropped_chars(
+        dropped_chars + writer.dropped_chars(),
+        &mut conversion.warnings,
+    );
     writer.finish().context("failed to write the output")?;
     Ok(conversion)
 }
 
+/// Reads every file once and passes the formatted runs of each file that was
+/// read without error to `append`. Returns the number of characters dropped
+/// from those runs because XML 1.0 does not allow them.
 fn convert_files(
     files: &[PathBuf],
     opts: &ConvertOptions,
+    report_url: Option<&str>,
+    spool: &mut Spool,
     conversion: &mut Conversion,
-    write: &mut dyn FnMut(&TestRun) -> io::Result<()>,
-) -> anyhow::Result<()> {
+    append: &mut dyn FnMut(Status, &[u8]) -> io::Result<()>,
+) -> anyhow::Result<u64> {
+    let mut dropped_chars = 0;
+    let mut run_xml = Vec::new();
     for path in files {
-        // First pass: a file that fails anywhere contributes no run.
-        if let Err(reason) = read_file(path, opts.default_started_ms, &mut |_| Ok(()))? {
-            conversion.file_errors.push(FileError {
-                path: path.clone(),
-                reason,
-            });
-            continue;
-        }
-        let mut emit = |run: TestRun| -> anyhow::Result<()> {
-            record(&run, conversion_counts(conversion));
-            write(&run).context("failed to write the output")
+        let mut tally = Tally::default();
+        spool.clear();
+        let mut emit = |run: &TestRun| -> anyhow::Result<()> {
+            tally.record(run);
+            run_xml.clear();
+            tally.dropped_chars += format_run(run, report_url, &mut run_xml);
+            spool
+                .push(run.status, &run_xml)
+                .context("failed to spool the test runs")
         };
         match read_file(path, opts.default_started_ms, &mut emit)? {
             Ok(summary) => {
+                spool.drain(append).context("failed to write the output")?;
                 conversion.files_converted += 1;
+                dropped_chars += tally.dropped_chars;
+                tally.merge_into(conversion);
                 let shown = path.display();
                 conversion.warnings.extend(
                     summary
@@ -180,9 +214,7 @@ fn convert_files(
                 );
             }
             Err(reason) => {
-                let reason = format!(
-                    "{reason} (the file changed while it was read; its first runs were kept)"
-                );
+                spool.clear();
                 conversion.file_errors.push(FileError {
                     path: path.clone(),
                     reason,
@@ -190,33 +222,46 @@ fn convert_files(
             }
         }
     }
-    Ok(())
+    Ok(dropped_chars)
 }
 
-/// Counters and failure labels updated per run.
-struct Tally<'a> {
-    counts: &'a mut Counts,
-    first_failures: &'a mut Vec<String>,
+/// Counters of one file, added to the conversion once the file is read
+/// without error.
+#[derive(Default)]
+struct Tally {
+    counts: Counts,
+    first_failures: Vec<String>,
+    dropped_chars: u64,
 }
 
-fn conversion_counts(conversion: &mut Conversion) -> Tally<'_> {
-    Tally {
-        counts: &mut conversion.counts,
-        first_failures: &mut conversion.first_failures,
+impl Tally {
+    fn record(&mut self, run: &TestRun) {
+        self.counts.add(run.status);
+        if run.status == Status::Failed && self.first_failures.len() < FIRST_FAILURES_MAX {
+            let parts = [run.package.as_str(), run.class.as_str(), run.name.as_str()];
+            let label: Vec<&str> = parts.into_iter().filter(|part| !part.is_empty()).collect();
+            self.first_failures.push(label.join("."));
+        }
+    }
+
+    fn merge_into(self, conversion: &mut Conversion) {
+        let counts = &mut conversion.counts;
+        counts.passed += self.counts.passed;
+        counts.failed += self.counts.failed;
+        counts.skipped += self.counts.skipped;
+        let room = FIRST_FAILURES_MAX.saturating_sub(conversion.first_failures.len());
+        conversion
+            .first_failures
+            .extend(self.first_failures.into_iter().take(room));
     }
 }
 
-fn record(run: &TestRun, tally: Tally<'_>) {
-    match run.status {
-        Status::Passed => tally.counts.passed += 1,
-        Status::Skipped => tally.counts.skipped += 1,
-        Status::Failed => {
-            tally.counts.failed += 1;
-            if tally.first_failures.len() < FIRST_FAILURES_MAX {
-                let parts = [run.package.as_str(), run.class.as_str(), run.name.as_str()];
-                let label: Vec<&str> = parts.into_iter().filter(|part| !part.is_empty()).collect();
-                tally.first_failures.push(label.join("."));
-            }
+impl Counts {
+    fn add(&mut self, status: Status) {
+        match status {
+            Status::Passed => self.passed += 1,
+            Status::Failed => self.failed += 1,
+            Status::Skipped => self.skipped += 1,
         }
     }
 }
@@ -226,7 +271,7 @@ fn record(run: &TestRun, tally: Tally<'_>) {
 fn read_file(
     path: &Path,
     default_started_ms: i64,
-    emit: &mut dyn FnMut(TestRun) -> anyhow::Result<()>,
+    emit: &mut dyn FnMut(&TestRun) -> anyhow::Result<()>,
 ) -> anyhow::Result<Result<reader::FileSummary, String>> {
     let file = match File::open(path) {
         Ok(file) => file,
@@ -299,11 +344,13 @@ struct PayloadSet<'a> {
     build: Option<&'a BuildRef>,
     current: Option<PayloadWriter<BufWriter<File>>>,
     paths: Vec<PathBuf>,
+    /// Runs written into each payload, one entry per path in `paths`.
+    counts: Vec<Counts>,
     dropped_chars: u64,
 }
 
 impl PayloadSet<'_> {
-    fn write_run(&mut self, run: &TestRun, report_url: Option<&str>) -> io::Result<()> {
+    fn write_run(&mut self, status: Status, run_xml: &[u8]) -> io::Result<()> {
         let writer = match &mut self.current {
             Some(writer) => writer,
             None => {
@@ -317,11 +364,17 @@ impl PayloadSet<'_> {
                     )
                 })?;
                 self.paths.push(path);
-                self.current
-                    .insert(PayloadWriter::begin(BufWriter::new(file), self.build)?)
+                self.counts.push(Counts::default());
+                self.current.insert(PayloadWriter::begin(
+                    BufWriter::with_capacity(64 << 10, file),
+                    self.build,
+                )?)
             }
         };
-        writer.write_run(run, report_url)?;
+        writer.write_formatted(run_xml)?;
+        if let Some(counts) = self.counts.last_mut() {
+            counts.add(status);
+        }
         if writer.runs() >= MAX_RUNS_PER_PAYLOAD || writer.bytes() >= MAX_PAYLOAD_BYTES {
             self.close()?;
         }

@@ -136,13 +136,25 @@ fn parse_clock(text: &str) -> Option<f64> {
 /// without a separator everything goes to `class`.
 pub(crate) fn split_classname(classname: &str) -> (&str, &str) {
     let classname = classname.trim();
-    if classname.contains(' ') {
+    let bytes = classname.as_bytes();
+    if bytes.contains(&b' ') {
         return ("", classname);
     }
-    for separator in ["/", "::", "."] {
-        if let Some(index) = classname.rfind(separator) {
-            return (&classname[..index], &classname[index + separator.len()..]);
+    // Byte searches: the separators are ASCII, so every match sits on a
+    // character boundary.
+    let split = |index: usize, length: usize| (&classname[..index], &classname[index + length..]);
+    if let Some(index) = bytes.iter().rposition(|&byte| byte == b'/') {
+        return split(index, 1);
+    }
+    let mut rest = bytes;
+    while let Some(index) = rest.iter().rposition(|&byte| byte == b':') {
+        if index > 0 && rest[index - 1] == b':' {
+            return split(index - 1, 2);
         }
+        rest = &rest[..index];
+    }
+    if let Some(index) = bytes.iter().rposition(|&byte| byte == b'.') {
+        return split(index, 1);
     }
     ("", classname)
 }
@@ -154,6 +166,10 @@ pub(crate) fn split_classname(classname: &str) -> (&str, &str) {
 /// character outside the BMP has length 2. The cut is then also within the
 /// XSD's limit of 255 code points.
 pub(crate) fn cut_name(text: &str) -> (&str, bool) {
+    // Every character takes at least as many UTF-8 bytes as UTF-16 units.
+    if text.len() <= OCTANE_NAME_MAX {
+        return (text, false);
+    }
     let mut units = 0;
     for (index, ch) in text.char_indices() {
         units += ch.len_utf16();
@@ -243,6 +259,8 @@ mod tests {
             ("github.com/org/repo/pkg", ("github.com/org/repo", "pkg")),
             ("my_crate::tests", ("my_crate", "tests")),
             ("a.b::c", ("a.b", "c")),
+            ("a:::b", ("a:", "b")),
+            ("ns:Test", ("", "ns:Test")),
             (
                 "Chrome 30.0.1599 (Mac OS X 10.9.0).Suite",
                 ("", "Chrome 30.0.1599 (Mac OS X 10.9.0).Suite"),
