@@ -256,6 +256,15 @@ impl Lexer {
         out: &mut Vec<u8>,
         stats: &mut CleanStats,
     ) -> Result<(), String> {
+        if self.pending.len() == 1 && !matches!(byte, b'!' | b'?') {
+            // `<` followed by a name or `/`: an ordinary tag, by far the most
+            // common case, decided without comparing prefixes.
+            self.pending.clear();
+            out.push(b'<');
+            self.start_run(State::Tag { quote: 0 });
+            self.tag_length = 1;
+            return self.step(byte, out, stats);
+        }
         self.pending.push(byte);
         let next = match self.pending.as_slice() {
             b"<!--" => Some(State::Delimited {

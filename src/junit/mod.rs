@@ -418,6 +418,107 @@ mod tests {
         }
     }
 
+    /// Writes a report of `cases` test cases: every seventh fails, every
+    /// eleventh of the others is skipped.
+    fn write_report(path: &Path, cases: usize) {
+        let mut xml = String::from("<testsuite name=\"s\">\n");
+        for index in 0..cases {
+            let body = if index % 7 == 0 {
+                "<failure message=\"m\">trace</failure>"
+            } else if index % 11 == 0 {
+                "<skipped/>"
+            } else {
+                ""
+            };
+            xml.push_str(&format!(
+                "<testcase name=\"t{index}\" classname=\"a.B\">{body}</testcase>\n"
+            ));
+        }
+        xml.push_str("</testsuite>\n");
+        std::fs::write(path, xml).expect("write report");
+    }
+
+    fn status_counts(payload: &Path) -> Counts {
+        let text = std::fs::read_to_string(payload).expect("payload readable");
+        Counts {
+            passed: text.matches("status=\"Passed\"").count() as u64,
+            failed: text.matches("status=\"Failed\"").count() as u64,
+            skipped: text.matches("status=\"Skipped\"").count() as u64,
+        }
+    }
+
+    #[test]
+    fn payload_counts_match_payloads() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let good = dir.path().join("good.xml");
+        write_report(&good, 12_000);
+        let truncated = dir.path().join("truncated.xml");
+        let text = std::fs::read_to_string(&good).expect("report readable");
+        std::fs::write(&truncated, &text[..text.len() - 30]).expect("write report");
+        let out_dir = dir.path().join("out");
+        std::fs::create_dir(&out_dir).expect("create out dir");
+        let opts = ConvertOptions {
+            build: None,
+            default_started_ms: 0,
+            external_report_url: None,
+        };
+
+        let conversion =
+            convert_to_payloads(&[good, truncated], &opts, &out_dir).expect("conversion succeeds");
+
+        assert_eq!(conversion.file_errors.len(), 1, "the truncated file fails");
+        assert_eq!(conversion.payloads.len(), 3);
+        assert_eq!(conversion.payload_counts.len(), conversion.payloads.len());
+        let runs: Vec<u64> = conversion
+            .payload_counts
+            .iter()
+            .map(|counts| counts.passed + counts.failed + counts.skipped)
+            .collect();
+        assert_eq!(runs, [5_000, 5_000, 2_000]);
+        for (payload, counts) in conversion.payloads.iter().zip(&conversion.payload_counts) {
+            assert_eq!(status_counts(payload), *counts, "{}", payload.display());
+        }
+        let mut total = Counts::default();
+        for counts in &conversion.payload_counts {
+            total.passed += counts.passed;
+            total.failed += counts.failed;
+            total.skipped += counts.skipped;
+        }
+        assert_eq!(total, conversion.counts);
+        assert!(total.failed > 0);
+        assert!(total.skipped > 0);
+    }
+
+    #[test]
+    fn failed_file_adds_no_run() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let big = dir.path().join("big.xml");
+        // Enough runs to move the spool from memory to a temporary file.
+        write_report(&big, 80_000);
+        let mut text = std::fs::read_to_string(&big).expect("report readable");
+        text.truncate(text.len() - 20);
+        std::fs::write(&big, text).expect("write report");
+        let small = dir.path().join("small.xml");
+        write_report(&small, 3);
+        let opts = ConvertOptions {
+            build: None,
+            default_started_ms: 0,
+            external_report_url: None,
+        };
+        let mut output = Vec::new();
+
+        let conversion =
+            write_document(&[big.clone(), small], &opts, &mut output).expect("conversion succeeds");
+
+        let text = String::from_utf8(output).expect("UTF-8 output");
+        assert_eq!(text.matches("<test_run ").count(), 3);
+        assert_eq!(conversion.files_converted, 1);
+        assert_eq!(conversion.file_errors.len(), 1);
+        assert_eq!(conversion.file_errors[0].path, big);
+        assert_eq!(conversion.counts.passed + conversion.counts.failed, 3);
+        assert_eq!(conversion.first_failures, ["a.B.t0"]);
+    }
+
     #[test]
     fn build_ids_checked() {
         let build = BuildRef {

@@ -288,6 +288,21 @@ mod tests {
     }
 
     #[test]
+    fn noncharacters_dropped() {
+        let mut out = Vec::new();
+        let dropped = push_escaped(
+            &mut out,
+            "a\u{FFFE}b\u{FFFF}c\u{FFFD}\u{EFFF}\0",
+            &TEXT_ESCAPES,
+        );
+        assert_eq!(dropped, 3);
+        assert_eq!(
+            String::from_utf8(out).expect("UTF-8"),
+            "abc\u{FFFD}\u{EFFF}"
+        );
+    }
+
+    #[test]
     fn empty_document_is_complete() {
         let output = write(&[], None);
         assert_eq!(
