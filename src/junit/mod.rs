@@ -50,6 +50,9 @@ pub(crate) const MAX_RUNS_PER_PAYLOAD: u64 = 5_000;
 /// Payload size in bytes after which a new payload starts; one run can add at
 /// most about 80 KiB (capped stack trace, message and names) beyond it.
 pub(crate) const MAX_PAYLOAD_BYTES: u64 = 8 << 20;
+/// Files at least this large are cleaned on a second thread while they are
+/// parsed; for smaller ones starting the thread costs more than it saves.
+const BACKGROUND_CLEANING_MIN_BYTES: u64 = 1 << 20;
 /// Failed runs listed in [`Conversion::first_failures`].
 const FIRST_FAILURES_MAX: usize = 10;
 
@@ -277,7 +280,10 @@ fn read_file(
         Ok(file) => file,
         Err(error) => return Ok(Err(format!("cannot open the file: {error}"))),
     };
-    match read_report(file, default_started_ms, emit) {
+    let background = file
+        .metadata()
+        .is_ok_and(|metadata| metadata.len() >= BACKGROUND_CLEANING_MIN_BYTES);
+    match read_report(file, background, default_started_ms, emit) {
         Ok(summary) => Ok(Ok(summary)),
         Err(ReadError::Invalid(reason)) => Ok(Err(reason)),
         Err(ReadError::Output(error)) => Err(error),

@@ -11,12 +11,12 @@
 //! resolved. Any other reference stays in the text as written, and the DTD
 //! that could declare it was already removed by [`CleanReader`].
 
-use std::io::Read;
+use std::io::{BufRead, Read};
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::clean::{CleanReader, CleanStats};
+use super::clean::{CleanReader, CleanStats, clean_in_background};
 use super::entities::{EntityNotes, resolve_reference, unescape_attribute};
 use super::model::{self, CaseAttributes, Detail, MappingNotes, ResultKind, ResultSet, TestRun};
 use super::rules;
@@ -41,13 +41,29 @@ pub(crate) struct FileSummary {
 }
 
 /// Reads one JUnit report and calls `emit` for every run, in document order.
+/// With `background`, decoding and cleaning run on a second thread.
 pub(crate) fn read_report(
-    input: impl Read,
+    input: impl Read + Send,
+    background: bool,
     default_started_ms: i64,
     emit: &mut dyn FnMut(&TestRun) -> anyhow::Result<()>,
 ) -> Result<FileSummary, ReadError> {
-    let mut reader = Reader::from_reader(CleanReader::new(input));
     let mut walker = Walker::new(default_started_ms, emit);
+    let stats = if background {
+        let (result, stats) = clean_in_background(input, |chunks| parse(chunks, &mut walker));
+        result?;
+        stats.expect("the parser stops at the end of input only after the last chunk")
+    } else {
+        let mut cleaner = CleanReader::new(input);
+        parse(&mut cleaner, &mut walker)?;
+        cleaner.stats
+    };
+    walker.finish(stats)
+}
+
+/// Feeds every event of the cleaned `input` to `walker`.
+fn parse(input: impl BufRead, walker: &mut Walker<'_>) -> Result<(), ReadError> {
+    let mut reader = Reader::from_reader(input);
     let mut buffer = Vec::new();
     loop {
         buffer.clear();
@@ -74,12 +90,10 @@ pub(crate) fn read_report(
                 let resolved = resolve_reference(&reference, &mut walker.entities);
                 walker.text(&resolved)?;
             }
-            Event::Eof => break,
+            Event::Eof => return Ok(()),
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
         }
     }
-    let stats = reader.get_ref().stats;
-    walker.finish(stats)
 }
 
 struct Suite {

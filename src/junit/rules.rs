@@ -73,6 +73,9 @@ pub(crate) fn parse_duration(raw: &str) -> Duration {
     if text.is_empty() {
         return Duration::Millis(0);
     }
+    if let Some(millis) = parse_plain_millis(text) {
+        return Duration::Millis(millis);
+    }
     let seconds = match parse_seconds(text) {
         Some(value) if value.is_finite() => value,
         _ => return Duration::Invalid,
@@ -82,6 +85,37 @@ pub(crate) fn parse_duration(raw: &str) -> Duration {
     }
     // `as` saturates at i64::MAX for huge values.
     Duration::Millis((seconds * 1000.0).round() as i64)
+}
+
+/// Parses the common form `123` or `123.4` with at most three decimals
+/// exactly, without going through `f64`. The result equals the `f64` path:
+/// with at most 12 integer digits the float error stays far below the 0.5 ms
+/// that rounding removes. Returns `None` for any other form.
+fn parse_plain_millis(text: &str) -> Option<i64> {
+    let (integer, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if integer.is_empty()
+        || integer.len() > 12
+        || fraction.len() > 3
+        || (fraction.is_empty() && text.len() > integer.len())
+    {
+        return None;
+    }
+    let mut millis: i64 = 0;
+    for byte in integer.bytes() {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        millis = millis * 10 + i64::from(byte - b'0');
+    }
+    let mut scale = 1000;
+    for byte in fraction.bytes() {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        scale /= 10;
+        millis = millis * 10 + i64::from(byte - b'0');
+    }
+    Some(millis * scale)
 }
 
 fn parse_seconds(text: &str) -> Option<f64> {
@@ -245,6 +279,32 @@ mod tests {
         for (raw, expected) in cases {
             assert_eq!(parse_duration(raw), expected, "time {raw:?}");
         }
+    }
+
+    #[test]
+    fn plain_duration_matches_float_parse() {
+        let mut values: Vec<String> = ["0", "7", "0.5", "1.25", "3.002", "999999999999.999", "12."]
+            .iter()
+            .map(|value| value.to_string())
+            .collect();
+        for whole in [0, 1, 59, 1234] {
+            for millis in 0..1000 {
+                values.push(format!("{whole}.{millis:03}"));
+                values.push(format!("{whole}.{}", millis / 10));
+            }
+        }
+        for value in values {
+            let float = parse_seconds(&value).map(|seconds| (seconds * 1000.0).round() as i64);
+            let plain = parse_plain_millis(&value);
+            if plain.is_some() {
+                assert_eq!(plain, float, "time {value:?}");
+            }
+        }
+        assert_eq!(parse_plain_millis("3.002"), Some(3002));
+        assert_eq!(parse_plain_millis("0.0125"), None);
+        assert_eq!(parse_plain_millis("12."), None);
+        assert_eq!(parse_plain_millis(".5"), None);
+        assert_eq!(parse_plain_millis("-1"), None);
     }
 
     #[test]
