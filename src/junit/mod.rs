@@ -22,6 +22,7 @@ mod entities;
 mod lexer;
 mod model;
 mod notes;
+mod output;
 mod patterns;
 mod reader;
 mod rules;
@@ -40,9 +41,9 @@ pub(crate) use cli::{ConvertArgs, parse_convert_args, run_convert};
 pub(crate) use patterns::expand_patterns;
 
 use model::TestRun;
+use output::{RunSender, Sink, with_output_thread};
 use reader::{ReadError, read_report};
 use rules::Status;
-use spool::Spool;
 use writer::{PayloadWriter, format_run};
 
 /// Runs per payload before a new payload starts.
@@ -132,12 +133,11 @@ pub(crate) fn convert_to_payloads(
         counts: Vec::new(),
         dropped_chars: 0,
     };
-    let mut spool = Spool::new(out_dir);
     let dropped_chars = convert_files(
         files,
         opts,
         report_url.as_deref(),
-        &mut spool,
+        out_dir,
         &mut conversion,
         &mut |status, run_xml| sink.write_run(status, run_xml),
     )?;
@@ -154,19 +154,18 @@ pub(crate) fn convert_to_payloads(
 pub(crate) fn write_document(
     files: &[PathBuf],
     opts: &ConvertOptions,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> anyhow::Result<Conversion> {
     let mut conversion = Conversion::default();
     let report_url = checked_report_url(opts, &mut conversion.warnings)?;
     let mut writer =
         PayloadWriter::begin(BufWriter::with_capacity(64 << 10, out), opts.build.as_ref())
             .context("failed to write the output")?;
-    let mut spool = Spool::new(&std::env::temp_dir());
     let dropped_chars = convert_files(
         files,
         opts,
         report_url.as_deref(),
-        &mut spool,
+        &std::env::temp_dir(),
         &mut conversion,
         &mut |_, run_xml| writer.write_formatted(run_xml),
     )?;
@@ -179,32 +178,43 @@ pub(crate) fn write_document(
 }
 
 /// Reads every file once and passes the formatted runs of each file that was
-/// read without error to `append`. Returns the number of characters dropped
-/// from those runs because XML 1.0 does not allow them.
+/// read without error to `append`, which runs on a second thread. Returns the
+/// number of characters dropped from those runs because XML 1.0 does not
+/// allow them.
 fn convert_files(
     files: &[PathBuf],
     opts: &ConvertOptions,
     report_url: Option<&str>,
-    spool: &mut Spool,
+    spool_dir: &Path,
     conversion: &mut Conversion,
-    append: &mut dyn FnMut(Status, &[u8]) -> io::Result<()>,
+    append: &mut Sink<'_>,
+) -> anyhow::Result<u64> {
+    with_output_thread(spool_dir, append, |runs| {
+        read_files(files, opts, report_url, conversion, runs)
+    })
+}
+
+fn read_files(
+    files: &[PathBuf],
+    opts: &ConvertOptions,
+    report_url: Option<&str>,
+    conversion: &mut Conversion,
+    runs: &mut RunSender,
 ) -> anyhow::Result<u64> {
     let mut dropped_chars = 0;
     let mut run_xml = Vec::new();
     for path in files {
         let mut tally = Tally::default();
-        spool.clear();
         let mut emit = |run: &TestRun| -> anyhow::Result<()> {
             tally.record(run);
             run_xml.clear();
             tally.dropped_chars += format_run(run, report_url, &mut run_xml);
-            spool
-                .push(run.status, &run_xml)
-                .context("failed to spool the test runs")
+            runs.push(run.status, &run_xml)
         };
-        match read_file(path, opts.default_started_ms, &mut emit)? {
+        let result = read_file(path, opts.default_started_ms, &mut emit)?;
+        runs.end_file(result.is_ok())?;
+        match result {
             Ok(summary) => {
-                spool.drain(append).context("failed to write the output")?;
                 conversion.files_converted += 1;
                 dropped_chars += tally.dropped_chars;
                 tally.merge_into(conversion);
@@ -217,7 +227,6 @@ fn convert_files(
                 );
             }
             Err(reason) => {
-                spool.clear();
                 conversion.file_errors.push(FileError {
                     path: path.clone(),
                     reason,

@@ -170,24 +170,31 @@ fn parse_clock(text: &str) -> Option<f64> {
 /// without a separator everything goes to `class`.
 pub(crate) fn split_classname(classname: &str) -> (&str, &str) {
     let classname = classname.trim();
-    let bytes = classname.as_bytes();
-    if bytes.contains(&b' ') {
-        return ("", classname);
+    // One pass over the bytes: the separators are ASCII, so every match sits
+    // on a character boundary.
+    let mut last_slash = None;
+    let mut last_double_colon = None;
+    let mut last_dot = None;
+    let mut previous = 0;
+    for (index, &byte) in classname.as_bytes().iter().enumerate() {
+        match byte {
+            b' ' => return ("", classname),
+            b'/' => last_slash = Some(index),
+            b'.' => last_dot = Some(index),
+            // In `:::` the last two colons form the pair, as with `rfind("::")`.
+            b':' if previous == b':' => last_double_colon = Some(index - 1),
+            _ => {}
+        }
+        previous = byte;
     }
-    // Byte searches: the separators are ASCII, so every match sits on a
-    // character boundary.
     let split = |index: usize, length: usize| (&classname[..index], &classname[index + length..]);
-    if let Some(index) = bytes.iter().rposition(|&byte| byte == b'/') {
+    if let Some(index) = last_slash {
         return split(index, 1);
     }
-    let mut rest = bytes;
-    while let Some(index) = rest.iter().rposition(|&byte| byte == b':') {
-        if index > 0 && rest[index - 1] == b':' {
-            return split(index - 1, 2);
-        }
-        rest = &rest[..index];
+    if let Some(index) = last_double_colon {
+        return split(index, 2);
     }
-    if let Some(index) = bytes.iter().rposition(|&byte| byte == b'.') {
+    if let Some(index) = last_dot {
         return split(index, 1);
     }
     ("", classname)

@@ -10,6 +10,7 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
+use super::output::Sink;
 use super::rules::Status;
 
 /// Bytes of spooled runs kept in memory before they move to a temporary file.
@@ -38,40 +39,22 @@ impl Spool {
         }
     }
 
-    /// Appends one formatted run.
-    pub(crate) fn push(&mut self, status: Status, run_xml: &[u8]) -> io::Result<()> {
-        let length = u32::try_from(run_xml.len()).map_err(|_| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                "formatted test run larger than 4 GiB",
-            )
-        })?;
-        let mut header = [0; HEADER_LENGTH];
-        header[0] = status_code(status);
-        header[1..].copy_from_slice(&length.to_le_bytes());
-        if self.file.is_none()
-            && self.memory.len() + HEADER_LENGTH + run_xml.len() > SPOOL_MEMORY_MAX
-        {
+    /// Appends runs framed by [`push_frame`].
+    pub(crate) fn push_frames(&mut self, frames: &[u8]) -> io::Result<()> {
+        if self.file.is_none() && self.memory.len() + frames.len() > SPOOL_MEMORY_MAX {
             self.spill()?;
         }
         match &mut self.file {
-            Some(file) => {
-                file.write_all(&header)?;
-                file.write_all(run_xml)
-            }
+            Some(file) => file.write_all(frames),
             None => {
-                self.memory.extend_from_slice(&header);
-                self.memory.extend_from_slice(run_xml);
+                self.memory.extend_from_slice(frames);
                 Ok(())
             }
         }
     }
 
     /// Calls `append` for every spooled run in order, then empties the spool.
-    pub(crate) fn drain(
-        &mut self,
-        append: &mut dyn FnMut(Status, &[u8]) -> io::Result<()>,
-    ) -> io::Result<()> {
+    pub(crate) fn drain(&mut self, append: &mut Sink<'_>) -> io::Result<()> {
         let Some(file) = self.file.take() else {
             let mut rest = self.memory.as_slice();
             while !rest.is_empty() {
@@ -128,6 +111,20 @@ impl Spool {
     }
 }
 
+/// Appends one formatted run to `frames`, framed with its status and length.
+pub(crate) fn push_frame(frames: &mut Vec<u8>, status: Status, run_xml: &[u8]) -> io::Result<()> {
+    let length = u32::try_from(run_xml.len()).map_err(|_| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "formatted test run larger than 4 GiB",
+        )
+    })?;
+    frames.push(status_code(status));
+    frames.extend_from_slice(&length.to_le_bytes());
+    frames.extend_from_slice(run_xml);
+    Ok(())
+}
+
 fn status_code(status: Status) -> u8 {
     match status {
         Status::Passed => 0,
@@ -163,6 +160,14 @@ fn truncated() -> io::Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl Spool {
+        fn push(&mut self, status: Status, run_xml: &[u8]) -> io::Result<()> {
+            let mut frame = Vec::new();
+            push_frame(&mut frame, status, run_xml)?;
+            self.push_frames(&frame)
+        }
+    }
 
     fn drained(spool: &mut Spool) -> Vec<(Status, Vec<u8>)> {
         let mut runs = Vec::new();
