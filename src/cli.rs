@@ -24,6 +24,11 @@ pub(crate) enum Command {
     RecordStart {
         env_file: Option<PathBuf>,
     },
+    /// Send the reports kept in a spool directory.
+    Replay {
+        dir: PathBuf,
+        env_file: Option<PathBuf>,
+    },
     Help,
     Version,
 }
@@ -44,6 +49,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<
     let mut dry_run = false;
     let mut env_file = None;
     let mut subcommand: Option<String> = called_as_record_start.then(|| "record-start".to_string());
+    let mut operand: Option<PathBuf> = None;
     while let Some(arg) = parser.next()? {
         match arg {
             Short('h') | Long("help") => return Ok(Command::Help),
@@ -62,6 +68,9 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<
             }
             // A GitHub Docker action passes its `args` to every stage; ignore empty ones.
             Value(word) if word.is_empty() => {}
+            Value(word) if subcommand.as_deref() == Some("replay") && operand.is_none() => {
+                operand = Some(PathBuf::from(word));
+            }
             other => bail!("{}; see `octane-report --help`", other.unexpected()),
         }
     }
@@ -72,6 +81,10 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<
             bail!("`convert` takes no `--dry-run` or `--env-file`; see `octane-report --help`")
         }
         Some("record-start") => Ok(Command::RecordStart { env_file }),
+        Some("replay") => match operand {
+            Some(dir) => Ok(Command::Replay { dir, env_file }),
+            None => bail!("`replay` needs the spool directory: octane-report replay DIR"),
+        },
         Some("help") => Ok(Command::Help),
         Some(other) => bail!(
             "unknown subcommand `{}`; see `octane-report --help`",
@@ -91,6 +104,7 @@ USAGE:
     octane-report [--dry-run] [--env-file FILE]
     octane-report record-start [--env-file FILE]
     octane-report convert [--output FILE | --payload-dir DIR] PATTERN...
+    octane-report replay DIR [--env-file FILE]
 
 Reads the build's context from the CI's variables (GitHub Actions, GitLab CI, Drone,
 Woodpecker, or settings alone), registers the CI server and the pipeline in Octane when they
@@ -102,6 +116,8 @@ SUBCOMMANDS:
                     PATTERNs to stdout or FILE, without contacting Octane
     record-start    append the current time to GITHUB_STATE as started_at (the GitHub
                     action runs this as its pre-entrypoint)
+    replay DIR      send the reports that failed runs saved in the spool directory DIR (see
+                    `spool_dir`), with the current credentials; each delivered entry is removed
 
 OPTIONS:
     -n, --dry-run         print the requests on stdout, secrets redacted, and send nothing
@@ -126,6 +142,15 @@ INPUT_KEY (GitHub Actions), key upper-cased; hyphens may replace underscores.
     }
     text.push_str(
         "
+NETWORK:
+    Proxies come from https_proxy, http_proxy and all_proxy (lower or upper case), with any
+    user and password in the proxy URL. no_proxy lists hosts, domains (with subdomains), IP
+    ranges and HOST:PORT entries that are reached directly. SSL_CERT_FILE adds trusted CAs
+    like `ca_file`; certificates are always verified. HTTP 429, 502, 503 and 504, connection
+    errors and timeouts are retried up to 5 times, with waits of 1-2, 2-4, 4-8, 8-16 and 16-32 s
+    (or the server's Retry-After), as long as `timeout` allows. An undelivered report is saved
+    to `spool_dir` for `octane-report replay`.
+
 EXIT CODES:
     0   reported, skipped (no credentials), or delivery failed while fail_on_error is false
     1   invalid settings, flags or CI variables

@@ -7,7 +7,7 @@
 use std::io::Write;
 
 /// Writes the tool's messages.
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub(crate) struct Log {
     github: bool,
     secrets: Vec<String>,
@@ -68,8 +68,9 @@ impl Log {
 
     fn write(&self, line: &str) {
         // One line per message: a newline inside a message (say, from a server's text) must not
-        // start a line that the runner could read as a workflow command.
-        let line = line.replace(['\r', '\n'], " ");
+        // start a line that the runner could read as a workflow command. The runner also reads
+        // the older `##[command]` form anywhere in a line, so that marker is broken up.
+        let line = line.replace(['\r', '\n'], " ").replace("##[", "# #[");
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     }
 }
@@ -95,6 +96,14 @@ mod tests {
         assert_eq!(
             log.redact("a s3cr3t-value and s3cr3t-value ab"),
             "a *** and *** ab"
+        );
+    }
+
+    #[test]
+    fn old_command_form_is_broken_up() {
+        assert_eq!(
+            "octane-report: id ##[error]x".replace("##[", "# #["),
+            "octane-report: id # #[error]x"
         );
     }
 

@@ -5,15 +5,19 @@
 mod build_result;
 mod ci;
 mod cli;
+mod delivery;
 mod env;
 mod github_api;
 mod junit;
 mod log;
+mod net;
 mod octane;
 mod outputs;
 mod record_start;
+mod replay;
 mod report;
 mod settings;
+mod spool;
 mod target;
 mod test_upload;
 mod time;
@@ -51,6 +55,10 @@ fn main() -> ExitCode {
             Ok(env) => report_build(&env, dry_run),
             Err(code) => code,
         },
+        Command::Replay { dir, env_file } => match load_env(env_file.as_deref()) {
+            Ok(env) => run_logged(&env, |log| replay::run(&env, &dir, log)),
+            Err(code) => code,
+        },
     }
 }
 
@@ -80,13 +88,21 @@ fn load_env(env_file: Option<&std::path::Path>) -> Result<Env, ExitCode> {
 }
 
 fn report_build(env: &Env, dry_run: bool) -> ExitCode {
+    run_logged(env, |log| report::run(env, dry_run, log))
+}
+
+/// Runs a command that sends to Octane and maps its outcome to the exit code.
+fn run_logged(
+    env: &Env,
+    command: impl FnOnce(&mut Log) -> Result<Outcome, report::InvalidInput>,
+) -> ExitCode {
     let github = ci::Ci::detect(env) == ci::Ci::GitHub;
     if github {
         // Before anything else is printed, so the runner masks the secrets in every later line.
         settings::print_github_masks(env);
     }
     let mut log = Log::new(github);
-    match report::run(env, dry_run, &mut log) {
+    match command(&mut log) {
         Ok(Outcome::Done) => ExitCode::SUCCESS,
         Ok(Outcome::DeliveryFailed {
             fail_on_error: true,

@@ -71,12 +71,23 @@ fn delimiter_for(value: &str) -> String {
     }
 }
 
-/// Escapes text for a Markdown table cell.
+/// Escapes text for a Markdown table cell: table and link syntax, emphasis, code and HTML
+/// are shown as typed, and line breaks become spaces.
 pub(crate) fn markdown_cell(text: &str) -> String {
-    text.replace('\\', "\\\\")
-        .replace('|', "\\|")
-        .replace(['\r', '\n'], " ")
-        .replace('<', "&lt;")
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\r' | '\n' => escaped.push(' '),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            '\\' | '|' | '[' | ']' | '(' | ')' | '*' | '_' | '`' | '!' | '#' => {
+                escaped.push('\\');
+                escaped.push(c);
+            }
+            _ => escaped.push(c),
+        }
+    }
+    escaped
 }
 
 #[cfg(test)]
@@ -109,5 +120,9 @@ mod tests {
     #[test]
     fn markdown_cell_escapes_table_syntax() {
         assert_eq!(markdown_cell("a|b\nc<d"), "a\\|b c&lt;d");
+        assert_eq!(
+            markdown_cell("[x](javascript:1)"),
+            "\\[x\\]\\(javascript:1\\)"
+        );
     }
 }

@@ -7,12 +7,15 @@ use chrono::{DateTime, Utc};
 
 use crate::build_result::BuildResult;
 use crate::ci::{BuildContext, Ci, CiValues, Start};
+use crate::delivery::{self, Delivered, Job};
 use crate::env::Env;
 use crate::github_api;
 use crate::log::Log;
-use crate::octane::{self, BuildReport, Session};
+use crate::net::Network;
+use crate::octane::{self, BuildReport, Registration, RetryPolicy, Session};
 use crate::outputs::{GitHubFiles, markdown_cell};
 use crate::settings::{Secret, Settings};
+use crate::spool;
 use crate::target::{Target, parse_target};
 use crate::test_upload::{self, PreparedTests};
 use crate::time::duration_ms;
@@ -34,12 +37,6 @@ impl std::fmt::Display for InvalidInput {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "{:#}", self.0)
     }
-}
-
-/// Entity ids returned by Octane.
-struct Delivered {
-    server: octane::Ensured,
-    pipeline: octane::Ensured,
 }
 
 /// Everything checked before any request is sent.
@@ -64,7 +61,11 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
     }
     let dry_run = dry_run_flag || settings.dry_run;
 
-    let Some(prepared) = prepare(env, &settings, now, dry_run, log).map_err(InvalidInput)? else {
+    let network = Network::from_env(env, &settings, log).map_err(InvalidInput)?;
+
+    let Some(prepared) =
+        prepare(env, &settings, &network, now, dry_run, log).map_err(InvalidInput)?
+    else {
         return Ok(Outcome::Done);
     };
     let Prepared {
@@ -75,24 +76,39 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
         context,
         report,
     } = prepared;
+    let registration = Registration::from_context(&context);
 
     let bad_test_files = tests.as_ref().is_some_and(|t| t.bad_files > 0);
     if dry_run {
-        print_plan(&target, &context, &client_id, &report, tests.as_ref(), log);
+        print_plan(
+            &target,
+            &registration,
+            &client_id,
+            &report,
+            tests.as_ref(),
+            log,
+        );
         return Ok(Outcome::Done);
     }
 
     let files = GitHubFiles::from_env(env);
-    let agent = octane::http_agent();
-    let mut session = Session::new(agent, &target, &client_id, &client_secret, settings.timeout);
-    match deliver(
-        &mut session,
+    let agent = network.agent_for(&target.base, log).map_err(InvalidInput)?;
+    let mut session = Session::new(
+        agent,
         &target,
-        &context,
-        &report,
-        tests.as_ref(),
+        &client_id,
+        &client_secret,
+        settings.timeout,
+        RetryPolicy::from_env(env),
         log,
-    ) {
+    );
+    let job = Job {
+        target: &target,
+        registration: &registration,
+        report: &report,
+        test_payloads: tests.as_ref().map_or(&[], |t| t.payloads.as_slice()),
+    };
+    match delivery::deliver(&mut session, &job, log) {
         Ok(delivered) => {
             write_success_outputs(
                 &files,
@@ -113,19 +129,52 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
         Err(error) => {
             let message = format!("delivery to Octane failed: {error:#}");
             log.error(&message);
-            let summary = format!(
-                "### Octane report failed\n\nBuild `{}` of `{}` was not reported: {}\n",
-                markdown_cell(&context.build_id),
-                markdown_cell(&context.pipeline_name),
-                markdown_cell(&log.redact(&format!("{error:#}")))
-            );
-            if let Err(e) = files.add_summary(&summary) {
-                log.warn(&format!("{e:#}"));
-            }
+            let spool_dir = spool::resolve_dir(settings.spool_dir.as_deref(), &context.workspace);
+            let spooled = delivery::spool_job(&spool_dir, &job, &error, log);
+            write_failure_outputs(&files, &context, &error, spooled.is_some(), &spool_dir, log);
             Ok(Outcome::DeliveryFailed {
                 fail_on_error: settings.fail_on_error,
             })
         }
+    }
+}
+
+/// Writes the job summary of a failed delivery and, when the report was spooled, the
+/// `spool_dir` output. Inside the workspace the path is relative to it, because a Docker
+/// action sees the workspace under another path than later steps do.
+fn write_failure_outputs(
+    files: &GitHubFiles,
+    context: &BuildContext,
+    error: &anyhow::Error,
+    spooled: bool,
+    spool_dir: &std::path::Path,
+    log: &Log,
+) {
+    let shown_dir = spool_dir
+        .strip_prefix(&context.workspace)
+        .unwrap_or(spool_dir)
+        .display()
+        .to_string();
+    let mut summary = format!(
+        "### Octane report failed\n\nThe delivery of build `{}` of `{}` did not complete: {}\n",
+        markdown_cell(&context.build_id),
+        markdown_cell(&context.pipeline_name),
+        markdown_cell(&log.redact(&format!("{error:#}")))
+    );
+    if spooled {
+        let _ = write!(
+            summary,
+            "\nThe report was saved to `{}`. Keep that folder as an artifact and send it later \
+             with `octane-report replay {}`.\n",
+            markdown_cell(&shown_dir),
+            markdown_cell(&shown_dir)
+        );
+        if let Err(e) = files.set_outputs(&[("spool_dir", shown_dir.clone())]) {
+            log.warn(&format!("{e:#}"));
+        }
+    }
+    if let Err(e) = files.add_summary(&summary) {
+        log.warn(&format!("{e:#}"));
     }
 }
 
@@ -134,6 +183,7 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
 fn prepare(
     env: &Env,
     settings: &Settings,
+    network: &Network,
     now: DateTime<Utc>,
     dry_run: bool,
     log: &Log,
@@ -170,8 +220,25 @@ fn prepare(
     let ci = Ci::detect(env);
     let values = CiValues::read(ci, env)?;
     let context = BuildContext::resolve(ci, values, settings)?;
-    let start = resolve_start(&context, settings, now, dry_run, log);
+    let start = resolve_start(&context, settings, network, now, dry_run, log);
     let duration = duration_ms(start.time, now);
+    if start.time > now + chrono::Duration::minutes(1) {
+        log.warn(&format!(
+            "the start time {} from {} is in the future, so the duration is 0; check the clocks",
+            start
+                .time
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            start.source
+        ));
+    } else if start.time < now - chrono::Duration::days(30) {
+        log.warn(&format!(
+            "the start time {} from {} is more than 30 days ago; check `started_at`",
+            start
+                .time
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            start.source
+        ));
+    }
     let tests = match &settings.test_results {
         Some(patterns) => Some(test_upload::prepare(patterns, &context, start.time, log)?),
         None => None,
@@ -210,8 +277,8 @@ fn prepare(
         build_name: context.build_name.clone(),
         start_time: start.time.timestamp_millis(),
         duration,
-        status: "finished",
-        result: result.as_str(),
+        status: "finished".to_string(),
+        result: result.as_str().to_string(),
     };
     Ok(Some(Prepared {
         target,
@@ -228,6 +295,7 @@ fn prepare(
 fn resolve_start(
     context: &BuildContext,
     settings: &Settings,
+    network: &Network,
     now: DateTime<Utc>,
     dry_run: bool,
     log: &Log,
@@ -241,7 +309,8 @@ fn resolve_start(
         if dry_run {
             log.info("dry run: the GitHub API is not asked for the run start time");
         } else {
-            match github_api::run_started_at(&octane::http_agent(), run, token) {
+            let agent = network.agent_for(&run.api_url, log);
+            match agent.and_then(|agent| github_api::run_started_at(&agent, run, token)) {
                 Ok(time) => {
                     return Start {
                         time,
@@ -272,63 +341,6 @@ fn resolve_start(
         time: now,
         source: "the current time".to_string(),
     }
-}
-
-fn deliver(
-    session: &mut Session,
-    target: &Target,
-    context: &BuildContext,
-    report: &BuildReport,
-    tests: Option<&PreparedTests>,
-    log: &Log,
-) -> anyhow::Result<Delivered> {
-    session.sign_in()?;
-    let result = deliver_signed_in(session, target, context, report, log).and_then(|delivered| {
-        if let Some(tests) = tests {
-            test_upload::upload(session, target, tests, log)?;
-        }
-        Ok(delivered)
-    });
-    if let Err(e) = session.sign_out() {
-        log.warn(&format!("sign-out failed: {e:#}"));
-    }
-    result
-}
-
-fn deliver_signed_in(
-    session: &mut Session,
-    target: &Target,
-    context: &BuildContext,
-    report: &BuildReport,
-    log: &Log,
-) -> anyhow::Result<Delivered> {
-    let server = octane::ensure_server(session, target, context)?;
-    log.info(&format!(
-        "CI server {} {} (id {})",
-        context.server_id,
-        if server.created {
-            "registered"
-        } else {
-            "found"
-        },
-        server.id
-    ));
-    let pipeline = octane::ensure_pipeline(session, target, context, &server.id)?;
-    log.info(&format!(
-        "pipeline {} {} (id {})",
-        context.pipeline_name,
-        if pipeline.created { "created" } else { "found" },
-        pipeline.id
-    ));
-    octane::report_build(session, target, report)?;
-    log.info(&format!(
-        "build {} reported to {}: {}, duration {} ms",
-        report.build_ci_id,
-        target.host(),
-        report.result,
-        report.duration
-    ));
-    Ok(Delivered { server, pipeline })
 }
 
 /// Builds a link to the pipeline in Octane's web UI.
@@ -402,14 +414,14 @@ fn human_duration(ms: u64) -> String {
 /// Prints the requests of a real run on stdout, secrets redacted.
 fn print_plan(
     target: &Target,
-    context: &BuildContext,
+    registration: &Registration,
     client_id: &str,
     report: &BuildReport,
     tests: Option<&PreparedTests>,
     log: &Log,
 ) {
     let mut out = String::new();
-    for request in octane::plan(target, context, client_id, report) {
+    for request in octane::plan(target, registration, client_id, report) {
         let _ = writeln!(out, "{} {}", request.method, request.url);
         if let Some(note) = request.note {
             let _ = writeln!(out, "# {note}");

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use crate::build_result::{BuildResult, RESULT_WORDS};
 use crate::env::Env;
+use crate::log::escape_command;
 use crate::time::{TIME_FORMS, parse_instant};
 
 /// One setting: key, default as shown in `--help`, and meaning.
@@ -217,9 +218,9 @@ impl Settings {
                 pairs.push((info.key.to_string(), value.to_string()));
                 if value.len() > max_len(info.key) {
                     return Err(anyhow!(
-                        "invalid `{}` (from {name}): {} characters, more than the {} allowed",
+                        "invalid `{}` (from {name}): {} bytes, more than the {} allowed",
                         info.key,
-                        value.chars().count(),
+                        value.len(),
                         max_len(info.key)
                     ));
                 }
@@ -268,8 +269,15 @@ impl Settings {
 pub(crate) fn print_github_masks(env: &Env) {
     for info in SETTINGS.iter().filter(|s| s.secret) {
         if let Ok(Some((_, value))) = lookup(env, info.key) {
-            for line in value.lines().filter(|l| !l.trim().is_empty()) {
-                println!("::add-mask::{line}");
+            // The runner decodes %25, %0D and %0A in the value before it masks it, so the value
+            // is encoded the same way. Each line is masked too, because the log is masked line
+            // by line.
+            println!("::add-mask::{}", escape_command(value));
+            for line in value
+                .lines()
+                .filter(|l| !l.trim().is_empty() && *l != value)
+            {
+                println!("::add-mask::{}", escape_command(line));
             }
         }
     }

@@ -47,8 +47,12 @@ pub(crate) fn parse_target(
     shared_space: Option<&str>,
     workspace: Option<&str>,
 ) -> anyhow::Result<Target> {
-    let parsed =
-        Url::parse(url.trim()).map_err(|e| invalid("url", url, URL_FORMS, &e.to_string()))?;
+    let parsed = match Url::parse(url.trim()) {
+        Ok(parsed) => parsed,
+        // A value with `@` may carry a password, so it is not echoed.
+        Err(e) if url.contains('@') => bail!("invalid `url`: {e}; expected {URL_FORMS}"),
+        Err(e) => return Err(invalid("url", url, URL_FORMS, &e.to_string())),
+    };
     let plain_http = match parsed.scheme() {
         "https" => false,
         "http" => true,
@@ -236,6 +240,15 @@ mod tests {
         let message = format!("{err:#}");
         assert!(!message.contains("hunter2"), "{message}");
         assert!(message.contains("client_secret"), "{message}");
+    }
+
+    #[test]
+    fn unparsable_url_with_password_not_echoed() {
+        let err = parse_target("https://me:hunter2@host:99999/ui/?p=1/2", None, None).unwrap_err();
+
+        let message = format!("{err:#}");
+        assert!(!message.contains("hunter2"), "{message}");
+        assert!(message.contains("invalid `url`"), "{message}");
     }
 
     #[test]

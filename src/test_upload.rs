@@ -118,11 +118,11 @@ pub(crate) fn prepare(
 pub(crate) fn upload(
     session: &mut Session,
     target: &Target,
-    tests: &PreparedTests,
+    payloads: &[PathBuf],
     log: &Log,
 ) -> anyhow::Result<()> {
-    let total = tests.payloads.len();
-    for (index, payload) in tests.payloads.iter().enumerate() {
+    let total = payloads.len();
+    for (index, payload) in payloads.iter().enumerate() {
         let (task, outcome) = octane::upload_test_results(session, target, payload, FIRST_POLL)
             .with_context(|| format!("cannot upload test results {} of {total}", index + 1))?;
         match outcome {

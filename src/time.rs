@@ -1,7 +1,7 @@
 //! Timestamps from settings and CI variables, and build durations.
 
 use anyhow::bail;
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, Datelike, FixedOffset, Utc};
 
 /// Accepted forms, for error messages.
 pub(crate) const TIME_FORMS: &str = "RFC 3339 with a time zone (2026-03-14T09:18:05Z, 2026-03-14T10:18:05+01:00), \
@@ -9,6 +9,9 @@ pub(crate) const TIME_FORMS: &str = "RFC 3339 with a time zone (2026-03-14T09:18
 
 /// Epoch values at or above this are milliseconds (10^11 seconds is the year 5138).
 const MILLIS_THRESHOLD: i64 = 100_000_000_000;
+/// Last millisecond of the year 9999, the end of RFC 3339's range. Later epoch values are
+/// rejected, because no tool can print them back as RFC 3339.
+const MAX_EPOCH_MILLIS: i64 = 253_402_300_799_999;
 
 /// Parses RFC 3339 (also with a space for `T` and `+HHMM` offsets) or epoch seconds or
 /// milliseconds. A time without a zone is rejected because its meaning depends on the host.
@@ -18,7 +21,12 @@ pub(crate) fn parse_instant(text: &str) -> anyhow::Result<DateTime<Utc>> {
         return parse_epoch(text);
     }
     if let Some(time) = parse_zoned(text) {
-        return Ok(time.with_timezone(&Utc));
+        let utc = time.with_timezone(&Utc);
+        // An offset can move a time at the edge of year 0 or 9999 out of RFC 3339's range.
+        if !(0..=9999).contains(&utc.year()) {
+            bail!("timestamp out of range: its UTC time is outside the years 0000 to 9999");
+        }
+        return Ok(utc);
     }
     bail!("not a timestamp with a time zone")
 }
@@ -32,6 +40,9 @@ fn parse_epoch(digits: &str) -> anyhow::Result<DateTime<Utc>> {
     } else {
         value.saturating_mul(1000)
     };
+    if millis > MAX_EPOCH_MILLIS {
+        bail!("epoch value out of range: after the year 9999");
+    }
     match DateTime::from_timestamp_millis(millis) {
         Some(time) => Ok(time),
         None => bail!("epoch value out of range"),
@@ -82,6 +93,7 @@ mod tests {
         assert_eq!(millis("1773479980"), 1_773_479_980_000);
         assert_eq!(millis("1773479980123"), 1_773_479_980_123);
         assert_eq!(millis(" 1773479980 "), 1_773_479_980_000);
+        assert_eq!(millis("253402300799999"), 253_402_300_799_999);
     }
 
     #[test]
@@ -95,6 +107,12 @@ mod tests {
             "99999999999999999999999",
             "2026-13-14T09:19:40Z",
             "2026-03-14T09:19:40Zé",
+            // Found by fuzzing: epoch milliseconds in the year 136404, which RFC 3339 cannot
+            // express.
+            "4242424242424241",
+            "253402300800000",
+            "9999-12-31T23:59:59-01:00",
+            "0000-01-01T00:00:00+01:00",
         ] {
             assert!(parse_instant(text).is_err(), "{text:?} parsed");
         }

@@ -564,3 +564,40 @@ fn bad_flag_exits_1() {
         result.stderr
     );
 }
+
+#[test]
+fn echoed_secret_cut_in_error_is_hidden() {
+    let fake = FakeOctane::start();
+    let dir = TempDir::new("echo");
+    // The secret starts just before the 300-character cut of a plain-text error body.
+    let body = format!("{}{FAKE_CLIENT_SECRET} was rejected", "x".repeat(295));
+    fake.add_fault("PUT", "analytics/ci/builds", Fault::Reply(400, vec![("Content-Type".into(), "text/plain".into())], body));
+
+    let result = run(&github_env(&fake, dir.path(), "1"), &[]);
+
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(result.stderr.contains("HTTP 400"), "{}", result.stderr);
+    let prefix = &FAKE_CLIENT_SECRET[..8];
+    assert!(!result.stderr.contains(prefix), "{}", result.stderr);
+    assert!(!read(&dir.file("summary")).contains(prefix));
+    assert_clean(&result, &dir);
+}
+
+#[test]
+fn non_numeric_entity_id_is_rejected() {
+    let fake = FakeOctane::start();
+    let dir = TempDir::new("badid");
+    fake.add_fault(
+        "GET",
+        "ci_servers",
+        Fault::Reply(200, vec![], r#"{"total_count":1,"data":[{"id":"1)](x) ##[error]injected"}]}"#.into()),
+    );
+
+    let result = run(&github_env(&fake, dir.path(), "1"), &[]);
+
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(result.stderr.contains("entity id that is not a number"), "{}", result.stderr);
+    assert!(!result.stderr.contains("##[error]"), "{}", result.stderr);
+    assert!(!read(&dir.file("output")).contains("injected"));
+    assert!(fake.builds().is_empty());
+}

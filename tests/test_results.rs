@@ -222,3 +222,23 @@ fn convert_writes_octane_xml() {
     assert!(xml.contains(r#"package="com.acme""#), "{xml}");
     assert!(xml.contains(r#"class="CalcTest""#), "{xml}");
 }
+
+#[test]
+fn slow_task_ends_watch_not_run() {
+    let fake = FakeOctane::start();
+    let dir = workspace_with(&[("r.xml", ALL_PASSING)]);
+    fake.state().task_statuses = vec!["queued".into(); 50];
+    let mut env = github_env(&fake, dir.path(), "1");
+    set(&mut env, "INPUT_TEST_RESULTS", "r.xml");
+    set(&mut env, "INPUT_FAIL_ON_ERROR", "true");
+    // The deadline leaves about one status request before the margin for the sign-out.
+    set(&mut env, "INPUT_TIMEOUT", "7");
+
+    let result = run(&env, &[]);
+
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(result.stderr.contains("still `queued`"), "{}", result.stderr);
+    assert_eq!(fake.builds().len(), 1);
+    assert_eq!(fake.state().sign_outs, 1);
+    assert!(read(&dir.file("output")).contains("tests_passed=1\n"));
+}

@@ -4,7 +4,7 @@
 //! entity first is followed by a second lookup, so concurrent runs register one entity.
 
 use anyhow::{Context, bail};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use ureq::http::Method;
 
@@ -20,9 +20,36 @@ pub(crate) struct Ensured {
     pub(crate) created: bool,
 }
 
+/// What registers the CI server and the pipeline: their ids and display names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Registration {
+    /// The CI server's `instance_id`.
+    pub(crate) server_id: String,
+    pub(crate) server_name: String,
+    /// Octane's `server_type`, e.g. `github_actions`.
+    pub(crate) server_type: String,
+    pub(crate) server_url: Option<String>,
+    /// The pipeline's root job ci id.
+    pub(crate) job_id: String,
+    pub(crate) pipeline_name: String,
+}
+
+impl Registration {
+    pub(crate) fn from_context(context: &BuildContext) -> Registration {
+        Registration {
+            server_id: context.server_id.clone(),
+            server_name: context.server_name.clone(),
+            server_type: context.ci.server_type().to_string(),
+            server_url: context.server_url.clone(),
+            job_id: context.job_id.clone(),
+            pipeline_name: context.pipeline_name.clone(),
+        }
+    }
+}
+
 /// Body of `PUT .../analytics/ci/builds`. Times are epoch milliseconds and durations
 /// milliseconds.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct BuildReport {
     pub(crate) server_ci_id: String,
@@ -32,42 +59,46 @@ pub(crate) struct BuildReport {
     pub(crate) start_time: i64,
     pub(crate) duration: u64,
     /// Always `finished`: the tool reports builds that have ended.
-    pub(crate) status: &'static str,
-    pub(crate) result: &'static str,
+    pub(crate) status: String,
+    pub(crate) result: String,
 }
 
-fn server_lookup_url(target: &Target, context: &BuildContext) -> String {
-    let query = format!("instance_id EQ {}", literal(&context.server_id));
+fn server_lookup_url(target: &Target, registration: &Registration) -> String {
+    let query = format!("instance_id EQ {}", literal(&registration.server_id));
     collection_url(&target.api(), "ci_servers", "id,instance_id,name", &query)
 }
 
-fn server_create_body(context: &BuildContext) -> Value {
+fn server_create_body(registration: &Registration) -> Value {
     let mut server = json!({
-        "name": context.server_name,
-        "instance_id": context.server_id,
-        "server_type": context.ci.server_type(),
+        "name": registration.server_name,
+        "instance_id": registration.server_id,
+        "server_type": registration.server_type,
     });
-    if let Some(url) = &context.server_url {
+    if let Some(url) = &registration.server_url {
         server["url"] = json!(url);
     }
     json!({ "data": [server] })
 }
 
-fn pipeline_lookup_url(target: &Target, context: &BuildContext, server_entity_id: &str) -> String {
+fn pipeline_lookup_url(
+    target: &Target,
+    registration: &Registration,
+    server_entity_id: &str,
+) -> String {
     let query = format!(
         "root_job EQ {{ci_id EQ {}}};ci_server EQ {{id EQ {}}}",
-        literal(&context.job_id),
+        literal(&registration.job_id),
         literal(server_entity_id)
     );
     collection_url(&target.api(), "pipelines", "id,name", &query)
 }
 
-fn pipeline_create_body(context: &BuildContext) -> Value {
+fn pipeline_create_body(registration: &Registration) -> Value {
     json!({ "data": [{
-        "name": context.pipeline_name,
-        "server_ci_id": context.server_id,
-        "root_job_ci_id": context.job_id,
-        "jobs": [{ "jobCiId": context.job_id, "name": context.pipeline_name }],
+        "name": registration.pipeline_name,
+        "server_ci_id": registration.server_id,
+        "root_job_ci_id": registration.job_id,
+        "jobs": [{ "jobCiId": registration.job_id, "name": registration.pipeline_name }],
     }]})
 }
 
@@ -81,20 +112,26 @@ fn first_id(body: &str, what: &str) -> anyhow::Result<Option<String>> {
     let Some(first) = data.first() else {
         return Ok(None);
     };
-    match first.get("id") {
-        Some(Value::String(id)) => Ok(Some(id.clone())),
-        Some(Value::Number(id)) => Ok(Some(id.to_string())),
+    let id = match first.get("id") {
+        Some(Value::String(id)) => id.clone(),
+        Some(Value::Number(id)) => id.to_string(),
         _ => bail!("the {what} response has an entity without an `id`"),
+    };
+    // Octane entity ids are numbers. Anything else is not echoed: it ends up in step outputs,
+    // links and the summary.
+    if id.is_empty() || id.len() > 20 || !id.bytes().all(|b| b.is_ascii_digit()) {
+        bail!("the {what} response has an entity id that is not a number");
     }
+    Ok(Some(id))
 }
 
 /// Finds the CI server by `instance_id`, creating it when missing.
 pub(crate) fn ensure_server(
     session: &mut Session,
     target: &Target,
-    context: &BuildContext,
+    registration: &Registration,
 ) -> anyhow::Result<Ensured> {
-    let lookup = server_lookup_url(target, context);
+    let lookup = server_lookup_url(target, registration);
     let reply = session.send_ok(Method::GET, &lookup, &Body::Empty)?;
     if let Some(id) = first_id(&reply.body, "CI server lookup")? {
         return Ok(Ensured { id, created: false });
@@ -104,7 +141,7 @@ pub(crate) fn ensure_server(
     let reply = session.send(
         Method::POST,
         &create,
-        &Body::Json(&server_create_body(context)),
+        &Body::Json(&server_create_body(registration)),
     )?;
     if (200..300).contains(&reply.status) {
         let id = first_id(&reply.body, "CI server create")?
@@ -121,7 +158,7 @@ pub(crate) fn ensure_server(
     }
     Err(error).context(format!(
         "cannot register the CI server `{}`",
-        context.server_id
+        registration.server_id
     ))
 }
 
@@ -129,10 +166,10 @@ pub(crate) fn ensure_server(
 pub(crate) fn ensure_pipeline(
     session: &mut Session,
     target: &Target,
-    context: &BuildContext,
+    registration: &Registration,
     server_entity_id: &str,
 ) -> anyhow::Result<Ensured> {
-    let lookup = pipeline_lookup_url(target, context, server_entity_id);
+    let lookup = pipeline_lookup_url(target, registration, server_entity_id);
     let reply = session.send_ok(Method::GET, &lookup, &Body::Empty)?;
     if let Some(id) = first_id(&reply.body, "pipeline lookup")? {
         return Ok(Ensured { id, created: false });
@@ -142,7 +179,7 @@ pub(crate) fn ensure_pipeline(
     let reply = session.send(
         Method::POST,
         &create,
-        &Body::Json(&pipeline_create_body(context)),
+        &Body::Json(&pipeline_create_body(registration)),
     )?;
     if (200..300).contains(&reply.status) {
         let id = first_id(&reply.body, "pipeline create")?
@@ -153,7 +190,7 @@ pub(crate) fn ensure_pipeline(
     if !error.is_conflict() {
         return Err(error).context(format!(
             "cannot create the pipeline `{}`",
-            context.pipeline_name
+            registration.pipeline_name
         ));
     }
     // A parallel job may have created this pipeline; otherwise the name belongs to another one.
@@ -164,7 +201,7 @@ pub(crate) fn ensure_pipeline(
     Err(error).context(format!(
         "cannot create the pipeline: the name `{}` is already used by another pipeline in this \
          shared space; set `pipeline_name` to a unique name",
-        context.pipeline_name
+        registration.pipeline_name
     ))
 }
 
@@ -193,7 +230,7 @@ pub(crate) struct PlannedRequest {
 /// Lists the requests of a run, with the client secret redacted.
 pub(crate) fn plan(
     target: &Target,
-    context: &BuildContext,
+    registration: &Registration,
     client_id: &str,
     report: &BuildReport,
 ) -> Vec<PlannedRequest> {
@@ -207,26 +244,26 @@ pub(crate) fn plan(
         },
         PlannedRequest {
             method: "GET",
-            url: server_lookup_url(target, context),
+            url: server_lookup_url(target, registration),
             body: None,
             note: None,
         },
         PlannedRequest {
             method: "POST",
             url: format!("{}/ci_servers", target.api()),
-            body: Some(server_create_body(context)),
+            body: Some(server_create_body(registration)),
             note: Some("only when the lookup finds no CI server"),
         },
         PlannedRequest {
             method: "GET",
-            url: pipeline_lookup_url(target, context, server_placeholder),
+            url: pipeline_lookup_url(target, registration, server_placeholder),
             body: None,
             note: Some("SERVER_ID is the id the CI server lookup returns"),
         },
         PlannedRequest {
             method: "POST",
             url: format!("{}/pipelines", target.api()),
-            body: Some(pipeline_create_body(context)),
+            body: Some(pipeline_create_body(registration)),
             note: Some("only when the lookup finds no pipeline"),
         },
         PlannedRequest {

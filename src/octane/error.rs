@@ -28,6 +28,8 @@ struct ErrorBody {
 
 /// Maximum number of characters of a non-JSON body quoted in an error.
 const QUOTED_BODY_CHARS: usize = 300;
+/// Maximum number of characters of Octane's `description` quoted in an error.
+const QUOTED_DESCRIPTION_CHARS: usize = 1000;
 
 impl OctaneError {
     /// Builds the error from a response; `body` is whatever the server sent.
@@ -49,16 +51,21 @@ impl OctaneError {
                 };
                 error.error_code = parsed.error_code;
                 error.correlation_id = parsed.correlation_id;
-                error.description = parsed.description.or(parsed.message).unwrap_or_default();
+                let description = parsed.description.or(parsed.message).unwrap_or_default();
+                error.description = shorten(&description, QUOTED_DESCRIPTION_CHARS);
             }
             Err(_) if looks_like_html(body) => {
                 error.description = "Octane is unavailable: the server answered with an HTML page \
                      instead of JSON (maintenance, a proxy or a wrong URL)"
                     .to_string();
             }
+            Err(_) if (300..400).contains(&status) => {
+                error.description = "the server redirected the request; check that `url` \
+                     names the Octane server itself, with https:// and any context path"
+                    .to_string();
+            }
             Err(_) => {
-                let quoted: String = body.trim().chars().take(QUOTED_BODY_CHARS).collect();
-                error.description = quoted.replace(['\r', '\n'], " ");
+                error.description = shorten(body.trim(), QUOTED_BODY_CHARS);
             }
         }
         error
@@ -72,6 +79,15 @@ impl OctaneError {
                 .as_deref()
                 .is_some_and(|code| code.contains("duplicate"))
     }
+}
+
+/// Cuts `text` to `max` characters (adding `...` when cut) and puts it on one line.
+fn shorten(text: &str, max: usize) -> String {
+    let mut shown: String = text.chars().take(max).collect();
+    if text.chars().nth(max).is_some() {
+        shown.push_str("...");
+    }
+    shown.replace(['\r', '\n'], " ")
 }
 
 fn looks_like_html(body: &str) -> bool {
@@ -148,6 +164,6 @@ mod tests {
 
         let error = OctaneError::from_response("GET /x".into(), 500, &body);
 
-        assert_eq!(error.description.len(), QUOTED_BODY_CHARS);
+        assert_eq!(error.description.len(), QUOTED_BODY_CHARS + 3);
     }
 }

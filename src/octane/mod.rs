@@ -3,11 +3,13 @@
 mod entities;
 mod error;
 mod query;
+mod retry;
 mod session;
 mod test_results;
 
 pub(crate) use entities::{
-    BuildReport, Ensured, ensure_pipeline, ensure_server, plan, report_build,
+    BuildReport, Ensured, Registration, ensure_pipeline, ensure_server, plan, report_build,
 };
-pub(crate) use session::{Session, USER_AGENT, http_agent};
+pub(crate) use retry::RetryPolicy;
+pub(crate) use session::{Session, USER_AGENT};
 pub(crate) use test_results::{TaskOutcome, upload_test_results};

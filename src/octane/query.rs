@@ -10,15 +10,15 @@ const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'.')
     .remove(b'~');
 
-/// Quotes a string as an Octane query literal: `^value^`, with `\`, `^`, `(` and `)` escaped
-/// by a backslash.
-// NOTE: Octane documents the escaping of `\`, `(` and `)` only. Escaping `^` the same way is an
-// assumption that no real server has confirmed yet.
+/// Quotes a string as an Octane query literal: `^value^`, with `\`, `^`, `(`, `)` and `"`
+/// escaped by a backslash.
+// NOTE: Octane documents the escaping of `\`, `(` and `)` only. Escaping `^` and `"` the same
+// way (the query is wrapped in double quotes) is an assumption no real server has confirmed yet.
 pub(crate) fn literal(value: &str) -> String {
     let mut quoted = String::with_capacity(value.len() + 2);
     quoted.push('^');
     for c in value.chars() {
-        if matches!(c, '\\' | '^' | '(' | ')') {
+        if matches!(c, '\\' | '^' | '(' | ')' | '"') {
             quoted.push('\\');
         }
         quoted.push(c);

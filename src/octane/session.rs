@@ -1,36 +1,28 @@
-//! A signed-in Octane session: cookies, the one re-login on 401, timeouts and error bodies.
+//! A signed-in Octane session: cookies, the one sign-in again on 401, retries of temporary
+//! failures, timeouts and error bodies.
 
 use std::fs::File;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, anyhow, bail};
+use chrono::Utc;
 use serde_json::json;
 use ureq::http::{Method, Request, header};
 
 use super::error::OctaneError;
+use super::retry::{
+    RetryPolicy, cap_retry_after, parse_retry_after, retryable_error, retryable_status,
+};
+use crate::log::Log;
+use crate::net::describe_tls_failure;
 use crate::settings::Secret;
 use crate::target::Target;
 
-/// Longest time one request may take; the overall deadline may cut it shorter.
-const REQUEST_TIMEOUT: Duration = Duration::from_secs(60);
 /// Largest response body read; Octane's JSON answers here are a few kilobytes.
 const MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 
 pub(crate) const USER_AGENT: &str = concat!("octane-report/", env!("CARGO_PKG_VERSION"));
-
-/// Builds the HTTP agent shared by every request. Redirects are not followed: a redirect to a
-/// sign-in page must not receive the session cookie.
-pub(crate) fn http_agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .max_redirects(0)
-        .max_redirects_will_error(false)
-        .user_agent(USER_AGENT)
-        .timeout_connect(Some(Duration::from_secs(15)))
-        .build()
-        .new_agent()
-}
 
 /// A request body.
 pub(crate) enum Body<'a> {
@@ -44,6 +36,8 @@ pub(crate) enum Body<'a> {
 pub(crate) struct Reply {
     pub(crate) status: u16,
     pub(crate) body: String,
+    /// The `Retry-After` header, as a wait from now.
+    pub(crate) retry_after: Option<Duration>,
 }
 
 /// Session cookies, replaced whenever a response sets new values.
@@ -92,16 +86,23 @@ pub(crate) struct Session {
     client_id: String,
     client_secret: Secret,
     cookies: CookieJar,
+    /// The `timeout` setting, for messages.
+    timeout: Duration,
     deadline: Instant,
+    policy: RetryPolicy,
+    log: Log,
 }
 
 impl Session {
+    /// Starts a session whose requests must all end within `timeout` from now.
     pub(crate) fn new(
         agent: ureq::Agent,
         target: &Target,
         client_id: &str,
         client_secret: &Secret,
         timeout: Duration,
+        policy: RetryPolicy,
+        log: &Log,
     ) -> Session {
         Session {
             agent,
@@ -109,7 +110,10 @@ impl Session {
             client_id: client_id.to_string(),
             client_secret: client_secret.clone(),
             cookies: CookieJar::default(),
+            timeout,
             deadline: Instant::now() + timeout,
+            policy,
+            log: log.clone(),
         }
     }
 
@@ -120,7 +124,7 @@ impl Session {
         let url = format!("{}/authentication/sign_in", self.base);
         let body =
             json!({"client_id": self.client_id, "client_secret": self.client_secret.expose()});
-        let reply = self.send_once(Method::POST, &url, &Body::Json(&body))?;
+        let reply = self.send_retrying(Method::POST, &url, &Body::Json(&body))?;
         match reply.status {
             200..=299 => Ok(()),
             401 | 403 => Err(anyhow!(self.error(&Method::POST, &url, &reply)))
@@ -129,15 +133,16 @@ impl Session {
         }
     }
 
-    /// Sends a request; on 401 signs in again once and repeats the request once.
+    /// Sends a request, retrying temporary failures; on 401 signs in again once and repeats
+    /// the request once.
     pub(crate) fn send(&mut self, method: Method, url: &str, body: &Body) -> anyhow::Result<Reply> {
-        let reply = self.send_once(method.clone(), url, body)?;
+        let reply = self.send_retrying(method.clone(), url, body)?;
         if reply.status != 401 {
             return Ok(reply);
         }
         self.sign_in()
             .context("the session expired and signing in again failed")?;
-        self.send_once(method, url, body)
+        self.send_retrying(method, url, body)
     }
 
     /// Sends a request and fails on any status outside 2xx, quoting Octane's error.
@@ -157,18 +162,33 @@ impl Session {
 
     /// Builds the error for a failed response.
     pub(crate) fn error(&self, method: &Method, url: &str, reply: &Reply) -> OctaneError {
+        // A server may echo the request; the secret goes before the body is parsed and cut,
+        // so no part of it survives the cut.
+        let secret = self.client_secret.expose();
+        let body = if secret.is_empty() {
+            reply.body.clone()
+        } else {
+            reply.body.replace(secret, "***")
+        };
         OctaneError::from_response(
             format!("{method} {}", self.short_url(url)),
             reply.status,
-            &reply.body,
+            &body,
         )
     }
 
-    /// Signs out; a failure only matters for the server's session count, so it is returned
-    /// for logging and never fails the run.
+    /// Returns the time left before the `timeout` deadline.
+    pub(crate) fn remaining(&self) -> Duration {
+        self.deadline.saturating_duration_since(Instant::now())
+    }
+
+    /// Signs out, once and without retries. A failure only matters for the server's session
+    /// count, so it is returned for logging and never fails the run.
     pub(crate) fn sign_out(&mut self) -> anyhow::Result<()> {
         let url = format!("{}/authentication/sign_out", self.base);
-        let reply = self.send_once(Method::POST, &url, &Body::Empty)?;
+        let reply = self
+            .send_attempt(Method::POST, &url, &Body::Empty)?
+            .map_err(|e| self.transport_error(&Method::POST, &url, e))?;
         // Some servers answer a sign-out with a redirect.
         if (200..400).contains(&reply.status) {
             Ok(())
@@ -177,18 +197,94 @@ impl Session {
         }
     }
 
-    /// The URL without the server part, for messages.
+    /// Returns the URL without the server part and the query, for messages.
     fn short_url(&self, url: &str) -> String {
         let path = url.strip_prefix(&self.base).unwrap_or(url);
         path.split('?').next().unwrap_or(path).to_string()
     }
 
-    fn send_once(&mut self, method: Method, url: &str, body: &Body) -> anyhow::Result<Reply> {
+    /// Sends a request until it gets a final response, the attempts run out or the deadline
+    /// leaves no time for the next wait. A temporary status after the last attempt is returned
+    /// as a reply, so the caller quotes it like any other error status.
+    fn send_retrying(&mut self, method: Method, url: &str, body: &Body) -> anyhow::Result<Reply> {
+        let mut attempt = 1;
+        loop {
+            let result = self.send_attempt(method.clone(), url, body)?;
+            let Some((reason, retry_after)) = retry_reason(&result) else {
+                return result.map_err(|error| self.transport_error(&method, url, error));
+            };
+            let what = format!("{method} {}", self.short_url(url));
+            let wait = match retry_after {
+                Some(wait) => cap_retry_after(wait),
+                None => self.policy.backoff(attempt),
+            };
+            let retries = self.policy.max_attempts - 1;
+            let give_up = if attempt > retries {
+                Some(format!(
+                    "{what}: {reason}; giving up after {attempt} attempts"
+                ))
+            } else if Instant::now() + wait >= self.deadline {
+                Some(format!(
+                    "{what}: {reason}; no retry, because the `timeout` of {} s ends before a wait of {}",
+                    self.timeout.as_secs(),
+                    seconds(wait)
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = give_up {
+                self.log.info(&message);
+                return match result {
+                    Ok(reply) => Ok(reply),
+                    Err(error) => Err(self.transport_error(&method, url, error))
+                        .context(format!("gave up after {attempt} attempt(s)")),
+                };
+            }
+            let source = if retry_after.is_some() {
+                " (Retry-After)"
+            } else {
+                ""
+            };
+            self.log.info(&format!(
+                "{what}: {reason}; retry {attempt} of {retries} in {}{source}",
+                seconds(wait)
+            ));
+            std::thread::sleep(wait);
+            attempt += 1;
+        }
+    }
+
+    /// Builds the error for a request that got no response, naming the `timeout` setting when
+    /// the deadline cut the request short and the CA settings when TLS failed.
+    fn transport_error(&self, method: &Method, url: &str, error: ureq::Error) -> anyhow::Error {
+        let what = format!("{method} {} failed", self.short_url(url));
+        if let Some(tls) = describe_tls_failure(&error) {
+            return anyhow!("{what}: {tls}");
+        }
+        let deadline_passed = Instant::now() >= self.deadline;
+        if matches!(error, ureq::Error::Timeout(_)) && deadline_passed {
+            return anyhow!(error).context(format!(
+                "{what}: the `timeout` of {} s for the whole delivery ran out",
+                self.timeout.as_secs()
+            ));
+        }
+        anyhow!(error).context(what)
+    }
+
+    /// Sends one request. The outer error is a local failure, such as a passed deadline or an
+    /// unreadable payload file. The inner error comes from the network or the response stream.
+    fn send_attempt(
+        &mut self,
+        method: Method,
+        url: &str,
+        body: &Body,
+    ) -> anyhow::Result<Result<Reply, ureq::Error>> {
         let remaining = self.deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             bail!(
-                "{method} {} not sent: the `timeout` deadline has passed",
-                self.short_url(url)
+                "{method} {} not sent: the `timeout` of {} s for the whole delivery ran out",
+                self.short_url(url),
+                self.timeout.as_secs()
             );
         }
         let mut builder = Request::builder()
@@ -199,9 +295,7 @@ impl Session {
         if let Some(cookie) = self.cookies.header() {
             builder = builder.header(header::COOKIE, cookie);
         }
-        let timeout = Some(remaining.min(REQUEST_TIMEOUT));
-        let short_url = self.short_url(url);
-        let what = || format!("{method} {short_url} failed");
+        let timeout = Some(remaining.min(self.policy.request_timeout));
 
         let response = match body {
             Body::Empty => {
@@ -226,17 +320,28 @@ impl Session {
                 self.run(request, timeout)
             }
         };
-        let mut response = response.with_context(what)?;
+        let mut response = match response {
+            Ok(response) => response,
+            Err(error) => return Ok(Err(error)),
+        };
 
         self.cookies.update(response.headers());
         let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get(header::RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(|value| parse_retry_after(value, Utc::now()));
         let body = response
             .body_mut()
             .with_config()
             .limit(MAX_RESPONSE_BYTES)
-            .read_to_string()
-            .with_context(what)?;
-        Ok(Reply { status, body })
+            .read_to_string();
+        Ok(body.map(|body| Reply {
+            status,
+            body,
+            retry_after,
+        }))
     }
 
     fn run<S: ureq::AsSendBody>(
@@ -250,6 +355,31 @@ impl Session {
             .timeout_global(timeout)
             .build();
         self.agent.run(request)
+    }
+}
+
+/// Returns why an attempt is worth repeating and the wait the server asked for, or `None`
+/// when its result is final.
+fn retry_reason(result: &Result<Reply, ureq::Error>) -> Option<(String, Option<Duration>)> {
+    match result {
+        Ok(reply) => retryable_status(reply.status, &reply.body).map(|reason| {
+            (
+                format!("HTTP {} ({reason})", reply.status),
+                reply.retry_after,
+            )
+        }),
+        // A certificate problem does not go away by itself.
+        Err(error) if describe_tls_failure(error).is_some() => None,
+        Err(error) => retryable_error(error).map(|reason| (format!("{reason}: {error}"), None)),
+    }
+}
+
+/// Formats a wait for log lines: `1.3 s`, or `250 ms` below one second.
+fn seconds(wait: Duration) -> String {
+    if wait < Duration::from_secs(1) {
+        format!("{} ms", wait.as_millis())
+    } else {
+        format!("{:.1} s", wait.as_secs_f64())
     }
 }
 

@@ -16,6 +16,8 @@ use crate::target::Target;
 /// Maximum wait for Octane to process one upload. Octane goes on processing after that, but
 /// the tool stops polling.
 const MAX_TASK_WAIT: Duration = Duration::from_secs(60);
+/// Time kept free before the `timeout` deadline for the status request itself and the sign-out.
+const POLL_MARGIN: Duration = Duration::from_secs(5);
 
 #[derive(Deserialize)]
 struct Accepted {
@@ -67,12 +69,17 @@ pub(crate) fn upload_test_results(
     let task_url = format!("{}/test-results/{id}", target.api());
     let started = Instant::now();
     let mut wait = poll_interval;
+    let mut status = "queued".to_string();
     loop {
+        // Octane accepted the upload, so running out of time only ends the watching.
+        if started.elapsed() + wait >= MAX_TASK_WAIT || session.remaining() <= wait + POLL_MARGIN {
+            return Ok((id, TaskOutcome::Pending { status }));
+        }
         std::thread::sleep(wait);
         let reply = session.send_ok(Method::GET, &task_url, &Body::Empty)?;
         let task: TaskStatus = serde_json::from_str(&reply.body)
             .with_context(|| format!("invalid JSON in the status of test-results task {id}"))?;
-        let status = task.status.to_ascii_lowercase();
+        status = task.status.to_ascii_lowercase();
         if status != "queued" && status != "running" {
             let outcome = if status == "success" {
                 TaskOutcome::Success
@@ -87,9 +94,6 @@ pub(crate) fn upload_test_results(
                 }
             };
             return Ok((id, outcome));
-        }
-        if started.elapsed() >= MAX_TASK_WAIT {
-            return Ok((id, TaskOutcome::Pending { status }));
         }
         wait = (wait * 2).min(Duration::from_secs(5));
     }

@@ -7,7 +7,8 @@
 //! test can assert that the client never sent it.
 
 use std::collections::BTreeMap;
-use std::io::Read;
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -62,7 +63,9 @@ pub enum Fault {
     Reply(u16, Vec<(String, String)>, String),
     /// Wait this long, then answer normally.
     Delay(Duration),
-    /// Close the connection without an answer.
+    /// Close the connection without an answer. The fake's front relay applies it to the
+    /// first request on a new connection (every run opens one for its sign-in); the fault stays
+    /// in the list when no such request matches.
     Drop,
     /// Expire every session, so the request gets a 401.
     ExpireSession,
@@ -122,13 +125,17 @@ fn next_id() -> String {
 }
 
 impl FakeOctane {
+    /// Starts the fake: a tiny_http server behind a TCP relay that can drop connections, both
+    /// on 127.0.0.1.
     pub fn start() -> FakeOctane {
         let server = Server::http("127.0.0.1:0").expect("bind the fake Octane on 127.0.0.1");
-        let address = server
+        let inner = server
             .server_addr()
             .to_ip()
             .expect("an IP address")
             .to_string();
+        let front = TcpListener::bind("127.0.0.1:0").expect("bind the fake's relay on 127.0.0.1");
+        let address = front.local_addr().expect("relay address").to_string();
         let state = Arc::new(Mutex::new(State::default()));
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
@@ -136,12 +143,22 @@ impl FakeOctane {
             let stop = Arc::clone(&stop);
             std::thread::spawn(move || serve(server, state, stop))
         };
+        {
+            let state = Arc::clone(&state);
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || relay(front, inner, state, stop));
+        }
         FakeOctane {
             address,
             state,
             stop,
             thread: Some(thread),
         }
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn address(&self) -> String {
+        self.address.clone()
     }
 
     /// `http://127.0.0.1:PORT`.
@@ -254,6 +271,76 @@ fn octane_error(status: u16, code: &str, description: &str) -> Answer {
     )
 }
 
+/// Accepts client connections and relays each one to the tiny_http server, unless its first
+/// request matches a `Fault::Drop` rule: then the connection is closed without an answer.
+fn relay(front: TcpListener, inner: String, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
+    front
+        .set_nonblocking(true)
+        .expect("a non-blocking listener");
+    while !stop.load(Ordering::Relaxed) {
+        let client = match front.accept() {
+            Ok((client, _)) => client,
+            Err(_) => {
+                std::thread::sleep(Duration::from_millis(10));
+                continue;
+            }
+        };
+        let state = Arc::clone(&state);
+        let inner = inner.clone();
+        std::thread::spawn(move || relay_connection(client, &inner, &state));
+    }
+}
+
+fn relay_connection(mut client: TcpStream, inner: &str, state: &Mutex<State>) {
+    let _ = client.set_nonblocking(false);
+    let _ = client.set_read_timeout(Some(Duration::from_secs(10)));
+    // Read the request line of the first request.
+    let mut head = Vec::new();
+    let mut chunk = [0u8; 4096];
+    while !head.windows(2).any(|w| w == b"\r\n") && head.len() < 64 * 1024 {
+        match client.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => head.extend_from_slice(&chunk[..n]),
+        }
+    }
+    let _ = client.set_read_timeout(None);
+    let line = String::from_utf8_lossy(&head);
+    let mut words = line.split_whitespace();
+    let (method, target) = (words.next().unwrap_or(""), words.next().unwrap_or(""));
+    let path = target.split('?').next().unwrap_or(target).to_string();
+    let dropped = {
+        let mut state = lock(state);
+        let index = state.faults.iter().position(|rule| {
+            matches!(rule.fault, Fault::Drop)
+                && rule.method == method
+                && path.contains(rule.path_contains)
+        });
+        index.map(|i| state.faults.remove(i)).is_some()
+    };
+    if dropped {
+        record(state, method, &path, 0, &[], "");
+        let _ = client.shutdown(Shutdown::Both);
+        return;
+    }
+    let Ok(mut server) = TcpStream::connect(inner) else {
+        return;
+    };
+    if server.write_all(&head).is_err() {
+        return;
+    }
+    let (Ok(mut client_reader), Ok(mut server_writer)) = (client.try_clone(), server.try_clone())
+    else {
+        return;
+    };
+    let upstream = std::thread::spawn(move || {
+        let _ = std::io::copy(&mut client_reader, &mut server_writer);
+        let _ = server_writer.shutdown(Shutdown::Write);
+    });
+    let _ = std::io::copy(&mut server, &mut client);
+    let _ = client.shutdown(Shutdown::Both);
+    let _ = upstream.join();
+}
+
 fn handle(mut request: Request, state: &Mutex<State>) {
     let method = request.method().to_string();
     let url = request.url().to_string();
@@ -280,10 +367,12 @@ fn handle(mut request: Request, state: &Mutex<State>) {
 
     let fault = {
         let mut state = lock(state);
-        let index = state
-            .faults
-            .iter()
-            .position(|rule| rule.method == method && path.contains(rule.path_contains));
+        // `Fault::Drop` rules belong to the relay, which sees the connection.
+        let index = state.faults.iter().position(|rule| {
+            !matches!(rule.fault, Fault::Drop)
+                && rule.method == method
+                && path.contains(rule.path_contains)
+        });
         index.map(|i| state.faults.remove(i).fault)
     };
     let answer = match fault {
@@ -292,11 +381,7 @@ fn handle(mut request: Request, state: &Mutex<State>) {
             headers: extra,
             body: text,
         },
-        Some(Fault::Drop) => {
-            record(state, &method, &path, 0, &headers, &body);
-            drop(request);
-            return;
-        }
+        Some(Fault::Drop) => unreachable!("the relay handles Fault::Drop"),
         Some(Fault::Delay(wait)) => {
             std::thread::sleep(wait);
             route(state, request.method(), &url, &headers, &body)

@@ -1,9 +1,10 @@
 //! Helpers shared by the integration tests: the fake Octane and GitHub API servers, and
 //! running the real binary with a cleared environment.
 
-#![allow(dead_code)]
+#![allow(dead_code, unused_imports)]
 
 pub mod fake_octane;
+pub mod tls_front;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -64,14 +65,66 @@ impl Run {
     }
 }
 
-/// Runs the binary with only `vars` in its environment.
+/// First retry wait in milliseconds for test runs, so fault tests take well under a second per
+/// retry. It only shortens waits: every retry still happens.
+pub const TEST_RETRY_BASE_MS: &str = "20";
+
+/// Runs the binary with only `vars` in its environment, plus a short retry wait unless `vars`
+/// sets one.
 pub fn run(vars: &[(String, String)], args: &[&str]) -> Run {
     let mut command = Command::new(BINARY);
     command.env_clear().args(args).stdin(Stdio::null());
+    command.env("OCTANE_REPORT_RETRY_BASE_MS", TEST_RETRY_BASE_MS);
     for (name, value) in vars {
         command.env(name, value);
     }
     Run::from_output(command.output().expect("run octane-report"))
+}
+
+/// Runs the binary like `run`, but kills it and fails the test when it runs longer than
+/// `limit`, so a hanging client cannot hang the test suite.
+pub fn run_bounded(vars: &[(String, String)], args: &[&str], limit: Duration) -> Run {
+    let mut command = Command::new(BINARY);
+    command
+        .env_clear()
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command.env("OCTANE_REPORT_RETRY_BASE_MS", TEST_RETRY_BASE_MS);
+    for (name, value) in vars {
+        command.env(name, value);
+    }
+    let mut child = command.spawn().expect("run octane-report");
+    let started = std::time::Instant::now();
+    loop {
+        if child.try_wait().expect("wait for octane-report").is_some() {
+            break;
+        }
+        if started.elapsed() > limit {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("collect output");
+            panic!(
+                "octane-report ran longer than {limit:?}; stderr:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Run::from_output(child.wait_with_output().expect("collect output"))
+}
+
+/// Lists the spool entry folders under `dir`, in name order.
+pub fn spool_entries(dir: &Path) -> Vec<PathBuf> {
+    let Ok(listing) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut entries: Vec<PathBuf> = listing
+        .filter_map(|item| item.ok().map(|item| item.path()))
+        .filter(|path| path.join("entry.json").is_file())
+        .collect();
+    entries.sort();
+    entries
 }
 
 /// Builds an environment from string pairs.
@@ -169,10 +222,13 @@ pub fn assert_no_secret(run: &Run, files: &[&Path], secrets: &[&str]) {
     }
 }
 
+/// Requests the fake GitHub API received: path and `Authorization` header.
+pub type GitHubRequests = Arc<Mutex<Vec<(String, Option<String>)>>>;
+
 /// A fake GitHub REST API that answers the run-attempt request.
 pub struct FakeGitHub {
     address: String,
-    pub requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    pub requests: GitHubRequests,
     stop: Arc<AtomicBool>,
     thread: Option<JoinHandle<()>>,
 }
