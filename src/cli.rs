@@ -62,7 +62,11 @@ pub(crate) fn parse(args: impl IntoIterator<Item = OsString>) -> anyhow::Result<
             Value(word) if subcommand.is_none() => {
                 let word = word.string().context("invalid subcommand")?;
                 if word == "convert" && !dry_run && env_file.is_none() {
-                    return Ok(Command::Convert(parser.raw_args()?.collect()));
+                    let rest: Vec<OsString> = parser.raw_args()?.collect();
+                    if rest.iter().any(|a| a == "--help" || a == "-h") {
+                        return Ok(Command::Help);
+                    }
+                    return Ok(Command::Convert(rest));
                 }
                 subcommand = Some(word);
             }

@@ -56,7 +56,7 @@ fn main() -> ExitCode {
             Err(code) => code,
         },
         Command::Replay { dir, env_file } => match load_env(env_file.as_deref()) {
-            Ok(env) => run_logged(&env, |log| replay::run(&env, &dir, log)),
+            Ok(env) => run_logged(&env, true, |log| replay::run(&env, &dir, log)),
             Err(code) => code,
         },
     }
@@ -88,16 +88,20 @@ fn load_env(env_file: Option<&std::path::Path>) -> Result<Env, ExitCode> {
 }
 
 fn report_build(env: &Env, dry_run: bool) -> ExitCode {
-    run_logged(env, |log| report::run(env, dry_run, log))
+    // A dry run prints no secret, and its output is often pasted elsewhere, so it prints no
+    // `::add-mask::` line (which carries the secret) either.
+    let mask = !dry_run && !settings::dry_run_requested(env);
+    run_logged(env, mask, |log| report::run(env, dry_run, log))
 }
 
 /// Runs a command that sends to Octane and maps its outcome to the exit code.
 fn run_logged(
     env: &Env,
+    mask: bool,
     command: impl FnOnce(&mut Log) -> Result<Outcome, report::InvalidInput>,
 ) -> ExitCode {
     let github = ci::Ci::detect(env) == ci::Ci::GitHub;
-    if github {
+    if github && mask {
         // Before anything else is printed, so the runner masks the secrets in every later line.
         settings::print_github_masks(env);
     }

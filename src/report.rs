@@ -66,6 +66,11 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
     let Some(prepared) =
         prepare(env, &settings, &network, now, dry_run, log).map_err(InvalidInput)?
     else {
+        let summary = "### Octane report skipped\n\nNo credentials: `client_id` and \
+                       `client_secret` are empty, so nothing was sent.\n";
+        if let Err(e) = GitHubFiles::from_env(env).add_summary(summary) {
+            log.warn(&format!("{e:#}"));
+        }
         return Ok(Outcome::Done);
     };
     let Prepared {

@@ -283,6 +283,12 @@ pub(crate) fn print_github_masks(env: &Env) {
     }
 }
 
+/// Tells whether the `dry_run` setting asks for a dry run; an invalid value counts as no, and
+/// `Settings::load` reports it.
+pub(crate) fn dry_run_requested(env: &Env) -> bool {
+    matches!(lookup(env, "dry_run"), Ok(Some((_, value))) if parse_bool("dry_run", Some(value), false).unwrap_or(false))
+}
+
 /// Returns the variable name and value that supply `key`, if any.
 fn lookup<'e>(env: &'e Env, key: &str) -> anyhow::Result<Option<(String, &'e str)>> {
     let upper = key.to_ascii_uppercase();

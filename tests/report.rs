@@ -224,6 +224,8 @@ fn missing_credentials_send_nothing() {
         result.stderr
     );
     assert!(fake.state().requests.is_empty());
+    assert!(read(&dir.file("summary")).contains("Octane report skipped"));
+    assert_eq!(read(&dir.file("output")), "");
 }
 
 #[test]
@@ -571,7 +573,15 @@ fn echoed_secret_cut_in_error_is_hidden() {
     let dir = TempDir::new("echo");
     // The secret starts just before the 300-character cut of a plain-text error body.
     let body = format!("{}{FAKE_CLIENT_SECRET} was rejected", "x".repeat(295));
-    fake.add_fault("PUT", "analytics/ci/builds", Fault::Reply(400, vec![("Content-Type".into(), "text/plain".into())], body));
+    fake.add_fault(
+        "PUT",
+        "analytics/ci/builds",
+        Fault::Reply(
+            400,
+            vec![("Content-Type".into(), "text/plain".into())],
+            body,
+        ),
+    );
 
     let result = run(&github_env(&fake, dir.path(), "1"), &[]);
 
@@ -590,14 +600,38 @@ fn non_numeric_entity_id_is_rejected() {
     fake.add_fault(
         "GET",
         "ci_servers",
-        Fault::Reply(200, vec![], r#"{"total_count":1,"data":[{"id":"1)](x) ##[error]injected"}]}"#.into()),
+        Fault::Reply(
+            200,
+            vec![],
+            r#"{"total_count":1,"data":[{"id":"1)](x) ##[error]injected"}]}"#.into(),
+        ),
     );
 
     let result = run(&github_env(&fake, dir.path(), "1"), &[]);
 
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert!(result.stderr.contains("entity id that is not a number"), "{}", result.stderr);
+    assert!(
+        result.stderr.contains("entity id that is not a number"),
+        "{}",
+        result.stderr
+    );
     assert!(!result.stderr.contains("##[error]"), "{}", result.stderr);
     assert!(!read(&dir.file("output")).contains("injected"));
     assert!(fake.builds().is_empty());
+}
+
+#[test]
+fn dry_run_prints_no_mask_line() {
+    let fake = FakeOctane::start();
+    let dir = TempDir::new("drymask");
+
+    let result = run(&github_env(&fake, dir.path(), "1"), &["--dry-run"]);
+
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(
+        !result.stdout.contains(FAKE_CLIENT_SECRET),
+        "{}",
+        result.stdout
+    );
+    assert!(!result.stdout.contains("::add-mask::"), "{}", result.stdout);
 }

@@ -237,8 +237,52 @@ fn slow_task_ends_watch_not_run() {
     let result = run(&env, &[]);
 
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert!(result.stderr.contains("still `queued`"), "{}", result.stderr);
+    assert!(
+        result.stderr.contains("still `queued`"),
+        "{}",
+        result.stderr
+    );
     assert_eq!(fake.builds().len(), 1);
     assert_eq!(fake.state().sign_outs, 1);
     assert!(read(&dir.file("output")).contains("tests_passed=1\n"));
+}
+
+#[test]
+fn convert_output_cannot_be_input() {
+    let dir = workspace_with(&[("r.xml", ALL_PASSING)]);
+    let input = dir.file("r.xml");
+
+    let result = run(
+        &[],
+        &[
+            "convert",
+            "--output",
+            input.to_str().unwrap(),
+            input.to_str().unwrap(),
+        ],
+    );
+
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(
+        result.stderr.contains("also one of the input reports"),
+        "{}",
+        result.stderr
+    );
+    assert_eq!(read(&input), ALL_PASSING);
+}
+
+#[test]
+fn convert_nothing_matched_is_error() {
+    let dir = workspace_with(&[]);
+
+    let result = run(&[], &["convert", dir.file("none/*.xml").to_str().unwrap()]);
+
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(
+        result
+            .stderr
+            .contains("octane-report: error: no test report was converted"),
+        "{}",
+        result.stderr
+    );
 }

@@ -95,6 +95,17 @@ pub(crate) fn run_convert(args: &ConvertArgs) -> anyhow::Result<ExitCode> {
             conversion
         }
         (Some(path), None) => {
+            if let Ok(output) = path.canonicalize()
+                && expansion
+                    .files
+                    .iter()
+                    .any(|f| f.canonicalize().is_ok_and(|f| f == output))
+            {
+                bail!(
+                    "output file {} is also one of the input reports; choose another file",
+                    path.display()
+                );
+            }
             let mut file = File::create(path)
                 .with_context(|| format!("cannot create output file {}", path.display()))?;
             let conversion = write_document(&expansion.files, &opts, &mut file)?;
@@ -125,11 +136,11 @@ pub(crate) fn run_convert(args: &ConvertArgs) -> anyhow::Result<ExitCode> {
         counts.skipped
     );
     let nothing_wrong = expansion.unmatched.is_empty() && conversion.file_errors.is_empty();
-    Ok(if conversion.files_converted > 0 || nothing_wrong {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(1)
-    })
+    if conversion.files_converted > 0 || nothing_wrong {
+        return Ok(ExitCode::SUCCESS);
+    }
+    eprintln!("octane-report: error: no test report was converted (see the warnings above)");
+    Ok(ExitCode::from(1))
 }
 
 fn warn(message: &str) {
