@@ -32,9 +32,9 @@ pub(crate) const ATTRIBUTE_CAP: usize = 64 << 10;
 pub(crate) const TAG_CAP: usize = 4 << 20;
 
 const CHUNK: usize = 64 << 10;
-/// Cleaned chunks queued between the cleaning thread and the parser; with
-/// the buffers being filled and read, memory stays under a few times
-/// this many chunks.
+/// Cleaned chunks queued between the cleaning thread and the parser. With the
+/// chunks being filled, sent and parsed, at most seven buffers of about
+/// [`CHUNK`] bytes hold cleaned output at once.
 const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Counts of the changes made while cleaning, reported as warnings.

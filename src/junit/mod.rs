@@ -2,7 +2,7 @@
 //!
 //! Each report file is read once by a streaming reader. Its runs are
 //! formatted as they are read and held in a [`spool::Spool`] until the file
-//! ends; only a file read without error has its runs copied into the output.
+//! ends. Only a file read without error has its runs copied into the output.
 //! A bad file (empty, not XML, truncated, unsupported root) thus adds no run
 //! at all; it is listed in [`Conversion::file_errors`] and the other files
 //! still go out.
@@ -51,8 +51,8 @@ pub(crate) const MAX_RUNS_PER_PAYLOAD: u64 = 5_000;
 /// Payload size in bytes after which a new payload starts; one run can add at
 /// most about 80 KiB (capped stack trace, message and names) beyond it.
 pub(crate) const MAX_PAYLOAD_BYTES: u64 = 8 << 20;
-/// Files at least this large are cleaned on a second thread while they are
-/// parsed; for smaller ones starting the thread costs more than it saves.
+/// Minimum file size for cleaning on a second thread while the file is
+/// parsed. For smaller files, starting the thread costs more than it saves.
 const BACKGROUND_CLEANING_MIN_BYTES: u64 = 1 << 20;
 /// Failed runs listed in [`Conversion::first_failures`].
 const FIRST_FAILURES_MAX: usize = 10;

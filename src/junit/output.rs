@@ -17,7 +17,7 @@ const BATCH_BYTES: usize = 64 << 10;
 /// Batches queued for the output thread; bounds the memory in flight.
 const BATCHES_IN_FLIGHT: usize = 4;
 
-/// Where spooled runs go once their file was read without error.
+/// Destination of spooled runs once their file was read without error.
 pub(crate) type Sink<'a> = dyn FnMut(Status, &[u8]) -> io::Result<()> + Send + 'a;
 
 enum Message {
