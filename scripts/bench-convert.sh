@@ -28,7 +28,8 @@ if [[ ! -d "$npm_dir/node_modules/$package" ]]; then
 fi
 
 # Writes a report with CASES test cases in suites of 100; every tenth case
-# fails with a message and a short stack trace.
+# fails with a message and a short stack trace, the others print one line
+# to system-out. About 180 bytes per case.
 generate() {
   local cases="$1" output="$2"
   awk -v cases="$cases" 'BEGIN {
@@ -43,7 +44,7 @@ generate() {
       if (i % 10 == 0) {
         printf "<testcase name=\"test_case_%d\" classname=\"%s\" time=\"0.%03d\"><failure type=\"java.lang.AssertionError\" message=\"expected &lt;%d&gt; but was &lt;0&gt;\">java.lang.AssertionError\n\tat %s.test_case_%d(Suite.java:%d)\n\tat org.junit.Assert.fail(Assert.java:89)</failure></testcase>\n", i, class, i % 1000, i, class, i, i % 500
       } else {
-        printf "<testcase name=\"test_case_%d\" classname=\"%s\" time=\"0.%03d\"><system-out>ok %d</system-out></testcase>\n", i, class, i % 1000, i
+        printf "<testcase name=\"test_case_%d\" classname=\"%s\" time=\"0.%03d\"><system-out>ok %d: checked 12 assertions, 30 ms</system-out></testcase>\n", i, class, i % 1000, i
       }
     }
     print "</testsuite>"

@@ -17,7 +17,8 @@
 //! quick-xml buffers one whole event, so these caps bound its buffer: a 200 MB
 //! `system-out` costs at most [`RUN_CAP`] bytes of memory.
 
-use std::io::{self, Read};
+use std::io::{self, BufRead, Read};
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use encoding_rs::{Decoder, Encoding, UTF_8, UTF_16BE, UTF_16LE};
 
@@ -31,6 +32,10 @@ pub(crate) const ATTRIBUTE_CAP: usize = 64 << 10;
 pub(crate) const TAG_CAP: usize = 4 << 20;
 
 const CHUNK: usize = 64 << 10;
+/// Cleaned chunks queued between the cleaning thread and the parser. With the
+/// chunks being filled, sent and parsed, at most seven buffers of about
+/// [`CHUNK`] bytes hold cleaned output at once.
+const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Counts of the changes made while cleaning, reported as warnings.
 #[derive(Clone, Copy, Debug, Default)]
@@ -100,15 +105,18 @@ impl<R: Read> CleanReader<R> {
 
     /// Fills `raw` with up to one chunk; returns true at end of input.
     fn read_chunk(&mut self) -> io::Result<bool> {
-        let mut buffer = [0u8; CHUNK];
         loop {
-            let count = match self.inner.read(&mut buffer[..CHUNK - self.raw.len()]) {
+            let filled = self.raw.len();
+            self.raw.resize(CHUNK, 0);
+            let result = self.inner.read(&mut self.raw[filled..]);
+            let count = *result.as_ref().unwrap_or(&0);
+            self.raw.truncate(filled + count);
+            let count = match result {
                 Ok(count) => count,
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => continue,
                 Err(error) => return Err(error),
             };
             self.stats.input_bytes += count as u64;
-            self.raw.extend_from_slice(&buffer[..count]);
             // The first chunk needs four bytes to recognize a BOM.
             let enough = self.decoder.is_some() || self.raw.len() >= 4;
             if count == 0 || self.raw.len() == CHUNK || (enough && !self.raw.is_empty()) {
@@ -136,18 +144,127 @@ impl<R: Read> CleanReader<R> {
 
 impl<R: Read> Read for CleanReader<R> {
     fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        loop {
-            if self.out_pos < self.out.len() {
-                let count = buffer.len().min(self.out.len() - self.out_pos);
-                buffer[..count].copy_from_slice(&self.out[self.out_pos..self.out_pos + count]);
-                self.out_pos += count;
-                return Ok(count);
-            }
-            if self.done {
-                return Ok(0);
-            }
+        let available = self.fill_buf()?;
+        let count = buffer.len().min(available.len());
+        buffer[..count].copy_from_slice(&available[..count]);
+        self.consume(count);
+        Ok(count)
+    }
+}
+
+/// Lets quick-xml read the cleaned bytes in place, without another buffer.
+impl<R: Read> BufRead for CleanReader<R> {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.out_pos == self.out.len() && !self.done {
             self.fill()?;
         }
+        Ok(&self.out[self.out_pos..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.out_pos = (self.out_pos + amount).min(self.out.len());
+    }
+}
+
+/// Cleans `input` on a second thread while `parse` reads the cleaned bytes,
+/// so decoding and cleaning overlap with parsing on a multi-core machine.
+/// Returns the result of `parse` and, unless `parse` stopped before the end
+/// of the input, the cleaning counts.
+pub(crate) fn clean_in_background<R: Read + Send, T>(
+    input: R,
+    parse: impl FnOnce(&mut CleanedChunks) -> T,
+) -> (T, Option<CleanStats>) {
+    std::thread::scope(|scope| {
+        let (chunk_sender, chunk_receiver) = sync_channel(CHUNKS_IN_FLIGHT);
+        let (free_sender, free_receiver) = channel();
+        let cleaner = scope.spawn(move || produce_chunks(input, &chunk_sender, &free_receiver));
+        let mut chunks = CleanedChunks {
+            receiver: chunk_receiver,
+            free: free_sender,
+            current: Vec::new(),
+            position: 0,
+            stats: None,
+        };
+        let result = parse(&mut chunks);
+        let stats = chunks.stats.take();
+        // Dropping the receiver makes a blocked cleaning thread stop.
+        drop(chunks);
+        if let Err(panic) = cleaner.join() {
+            std::panic::resume_unwind(panic);
+        }
+        (result, stats)
+    })
+}
+
+/// One message from the cleaning thread.
+enum Chunk {
+    Bytes(Vec<u8>),
+    /// The input ended; no more chunks follow.
+    End(CleanStats),
+    Failed(io::Error),
+}
+
+fn produce_chunks<R: Read>(input: R, chunks: &SyncSender<Chunk>, free: &Receiver<Vec<u8>>) {
+    let mut cleaner = CleanReader::new(input);
+    while !cleaner.done {
+        if let Err(error) = cleaner.fill() {
+            let _ = chunks.send(Chunk::Failed(error));
+            return;
+        }
+        if cleaner.out.is_empty() {
+            continue;
+        }
+        let mut buffer = free.try_recv().unwrap_or_default();
+        buffer.clear();
+        std::mem::swap(&mut buffer, &mut cleaner.out);
+        if chunks.send(Chunk::Bytes(buffer)).is_err() {
+            return;
+        }
+    }
+    let _ = chunks.send(Chunk::End(cleaner.stats));
+}
+
+/// Cleaned bytes received from the cleaning thread.
+pub(crate) struct CleanedChunks {
+    receiver: Receiver<Chunk>,
+    free: Sender<Vec<u8>>,
+    current: Vec<u8>,
+    position: usize,
+    stats: Option<CleanStats>,
+}
+
+impl Read for CleanedChunks {
+    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
+        let available = self.fill_buf()?;
+        let count = buffer.len().min(available.len());
+        buffer[..count].copy_from_slice(&available[..count]);
+        self.consume(count);
+        Ok(count)
+    }
+}
+
+impl BufRead for CleanedChunks {
+    fn fill_buf(&mut self) -> io::Result<&[u8]> {
+        while self.position == self.current.len() && self.stats.is_none() {
+            match self.receiver.recv() {
+                Ok(Chunk::Bytes(bytes)) => {
+                    let used = std::mem::replace(&mut self.current, bytes);
+                    self.position = 0;
+                    // The cleaning thread may have stopped already.
+                    let _ = self.free.send(used);
+                }
+                Ok(Chunk::End(stats)) => self.stats = Some(stats),
+                Ok(Chunk::Failed(error)) => return Err(error),
+                Err(_) => {
+                    return Err(io::Error::other("the cleaning thread stopped early"));
+                }
+            }
+        }
+        Ok(&self.current[self.position..])
+    }
+
+    fn consume(&mut self, amount: usize) {
+        self.position = (self.position + amount).min(self.current.len());
     }
 }
 
@@ -248,6 +365,43 @@ mod tests {
             "{}",
             &output[output.len() - 12..]
         );
+    }
+
+    #[test]
+    fn background_cleaning_matches_inline() {
+        let mut input = b"\xEF\xBB\xBF<!DOCTYPE x><a>".to_vec();
+        for index in 0..200_000 {
+            input.extend_from_slice(format!("<b n=\"{index}\">x\x01y</b>").as_bytes());
+        }
+        input.extend_from_slice(b"</a>");
+        let (expected, inline_stats) = clean(&input);
+
+        let (output, stats) = clean_in_background(input.as_slice(), |chunks| {
+            let mut output = String::new();
+            chunks
+                .read_to_string(&mut output)
+                .expect("cleaning in memory should succeed");
+            output
+        });
+
+        assert!(output == expected, "background output differs");
+        let stats = stats.expect("input read to the end");
+        assert_eq!(stats.control_chars, inline_stats.control_chars);
+        assert_eq!(stats.doctypes, 1);
+        assert_eq!(stats.input_bytes, inline_stats.input_bytes);
+    }
+
+    #[test]
+    fn background_cleaning_reports_errors() {
+        let input = format!("<a b=\"{}", "x".repeat(TAG_CAP / 4));
+        let input = input.replace('x', "\" x=\"");
+        let (result, stats) = clean_in_background(input.as_bytes(), |chunks| {
+            let mut output = Vec::new();
+            chunks.read_to_end(&mut output)
+        });
+        let error = result.expect_err("tag over the cap");
+        assert!(error.to_string().contains("element tag longer"), "{error}");
+        assert!(stats.is_none());
     }
 
     #[test]

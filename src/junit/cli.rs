@@ -114,7 +114,7 @@ pub(crate) fn run_convert(args: &ConvertArgs) -> anyhow::Result<ExitCode> {
             conversion
         }
         (None, None) => {
-            let mut stdout = io::stdout().lock();
+            let mut stdout = io::stdout();
             let conversion = write_document(&expansion.files, &opts, &mut stdout)?;
             stdout.flush().context("failed to write to stdout")?;
             conversion

@@ -64,6 +64,36 @@ fn is_forbidden_control(byte: u8) -> bool {
     byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r')
 }
 
+/// Stop sets of [`Lexer::plain_length`], one bit each in [`STOPS`].
+const STOP_TEXT: u8 = 1;
+const STOP_CDATA: u8 = 2;
+const STOP_TAG: u8 = 4;
+const STOP_DOUBLE_QUOTED: u8 = 8;
+const STOP_SINGLE_QUOTED: u8 = 16;
+
+/// For each byte, the stop sets it belongs to: forbidden control characters
+/// end every plain stretch, the markup bytes only those where they matter.
+const fn stop_table() -> [u8; 256] {
+    let all = STOP_TEXT | STOP_CDATA | STOP_TAG | STOP_DOUBLE_QUOTED | STOP_SINGLE_QUOTED;
+    let mut table = [0; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        if !matches!(byte as u8, b'\t' | b'\n' | b'\r') {
+            table[byte] = all;
+        }
+        byte += 1;
+    }
+    table[b'<' as usize] = STOP_TEXT;
+    table[b'&' as usize] = STOP_TEXT | STOP_CDATA | STOP_DOUBLE_QUOTED | STOP_SINGLE_QUOTED;
+    table[b']' as usize] = STOP_CDATA;
+    table[b'>' as usize] = STOP_TAG;
+    table[b'"' as usize] = STOP_TAG | STOP_DOUBLE_QUOTED;
+    table[b'\'' as usize] = STOP_TAG | STOP_SINGLE_QUOTED;
+    table
+}
+
+static STOPS: [u8; 256] = stop_table();
+
 const PREFIXES: [&[u8]; 4] = [b"<!--", b"<![CDATA[", b"<!DOCTYPE", b"<?"];
 
 impl Lexer {
@@ -105,22 +135,12 @@ impl Lexer {
     /// [`Self::step`].
     fn plain_length(&self, input: &[u8]) -> usize {
         let idle = !self.dropping && self.in_reference == 0;
-        let stop: fn(u8) -> bool = match self.state {
-            State::Text if idle => {
-                |byte| is_forbidden_control(byte) || byte == b'<' || byte == b'&'
-            }
-            State::Delimited { mark: b']', .. } if idle && self.matched == 0 => {
-                |byte| is_forbidden_control(byte) || byte == b']' || byte == b'&'
-            }
-            State::Tag { quote: 0 } => {
-                |byte| is_forbidden_control(byte) || matches!(byte, b'"' | b'\'' | b'>')
-            }
-            State::Tag { quote: b'"' } if idle => {
-                |byte| is_forbidden_control(byte) || matches!(byte, b'"' | b'&')
-            }
-            State::Tag { quote: b'\'' } if idle => {
-                |byte| is_forbidden_control(byte) || matches!(byte, b'\'' | b'&')
-            }
+        let stop = match self.state {
+            State::Text if idle => STOP_TEXT,
+            State::Delimited { mark: b']', .. } if idle && self.matched == 0 => STOP_CDATA,
+            State::Tag { quote: 0 } => STOP_TAG,
+            State::Tag { quote: b'"' } if idle => STOP_DOUBLE_QUOTED,
+            State::Tag { quote: b'\'' } if idle => STOP_SINGLE_QUOTED,
             _ => return 0,
         };
         let cap = match self.state {
@@ -131,7 +151,7 @@ impl Lexer {
         let budget = cap.saturating_sub(self.run).min(input.len());
         input[..budget]
             .iter()
-            .position(|&byte| stop(byte))
+            .position(|&byte| STOPS[usize::from(byte)] & stop != 0)
             .unwrap_or(budget)
     }
 
@@ -236,6 +256,15 @@ impl Lexer {
         out: &mut Vec<u8>,
         stats: &mut CleanStats,
     ) -> Result<(), String> {
+        if self.pending.len() == 1 && !matches!(byte, b'!' | b'?') {
+            // `<` followed by a name or `/`: an ordinary tag, by far the most
+            // common case, decided without comparing prefixes.
+            self.pending.clear();
+            out.push(b'<');
+            self.start_run(State::Tag { quote: 0 });
+            self.tag_length = 1;
+            return self.step(byte, out, stats);
+        }
         self.pending.push(byte);
         let next = match self.pending.as_slice() {
             b"<!--" => Some(State::Delimited {
@@ -270,11 +299,15 @@ impl Lexer {
             return Ok(());
         }
         // An ordinary tag: emit `<` and replay the held bytes as tag bytes.
-        let replayed: Vec<u8> = self.pending.drain(1..).collect();
-        out.append(&mut self.pending);
+        // `pending` is shorter than the longest prefix, `<![CDATA[`.
+        let mut held = [0; 16];
+        let replayed = &mut held[..self.pending.len() - 1];
+        replayed.copy_from_slice(&self.pending[1..]);
+        self.pending.clear();
+        out.push(b'<');
         self.start_run(State::Tag { quote: 0 });
         self.tag_length = 1;
-        for byte in replayed {
+        for &byte in replayed.iter() {
             self.step(byte, out, stats)?;
         }
         Ok(())

@@ -1,14 +1,15 @@
 //! JUnit XML test reports converted to Octane test-result XML.
 //!
-//! Each report file is read twice by a streaming reader: a first pass checks
-//! that the whole file is readable, the second writes its runs.
-//! NOTE: the second pass doubles the read cost; spooling a file's runs to a
-//! temporary file would avoid it. A bad file
-//! (empty, not XML, truncated, unsupported root) thus adds no run at all; it
-//! is listed in [`Conversion::file_errors`] and the other files still go out.
+//! Each report file is read once by a streaming reader. Its runs are
+//! formatted as they are read and held in a [`spool::Spool`] until the file
+//! ends. Only a file read without error has its runs copied into the output.
+//! A bad file (empty, not XML, truncated, unsupported root) thus adds no run
+//! at all; it is listed in [`Conversion::file_errors`] and the other files
+//! still go out.
 //! Memory stays bounded whatever the file size: no document is held whole,
 //! texts are capped while reading (see `clean` and `model` for the limits)
-//! and runs are written as they are read.
+//! and the spool moves to a temporary file beyond
+//! [`spool::SPOOL_MEMORY_MAX`] bytes.
 //!
 //! Large reports are split into several payloads, each a complete
 //! `<test_result>` naming the same build: a new payload starts after
@@ -21,9 +22,11 @@ mod entities;
 mod lexer;
 mod model;
 mod notes;
+mod output;
 mod patterns;
 mod reader;
 mod rules;
+mod spool;
 mod timestamp;
 mod writer;
 
@@ -38,15 +41,19 @@ pub(crate) use cli::{ConvertArgs, parse_convert_args, run_convert};
 pub(crate) use patterns::expand_patterns;
 
 use model::TestRun;
+use output::{RunSender, Sink, with_output_thread};
 use reader::{ReadError, read_report};
 use rules::Status;
-use writer::PayloadWriter;
+use writer::{PayloadWriter, format_run};
 
 /// Runs per payload before a new payload starts.
 pub(crate) const MAX_RUNS_PER_PAYLOAD: u64 = 5_000;
 /// Payload size in bytes after which a new payload starts; one run can add at
 /// most about 80 KiB (capped stack trace, message and names) beyond it.
 pub(crate) const MAX_PAYLOAD_BYTES: u64 = 8 << 20;
+/// Minimum file size for cleaning on a second thread while the file is
+/// parsed. For smaller files, starting the thread costs more than it saves.
+const BACKGROUND_CLEANING_MIN_BYTES: u64 = 1 << 20;
 /// Failed runs listed in [`Conversion::first_failures`].
 const FIRST_FAILURES_MAX: usize = 10;
 
@@ -96,6 +103,8 @@ pub(crate) struct FileError {
 pub(crate) struct Conversion {
     /// Octane XML files, each a complete document naming the same build.
     pub(crate) payloads: Vec<PathBuf>,
+    /// Runs written into each payload, in the order of [`Self::payloads`].
+    pub(crate) payload_counts: Vec<Counts>,
     pub(crate) counts: Counts,
     /// Up to ten `package.class.name` labels of failed runs.
     pub(crate) first_failures: Vec<String>,
@@ -108,6 +117,7 @@ pub(crate) struct Conversion {
 
 /// Parses every file and writes payloads into `out_dir` as
 /// `test-results-0001.xml`, `test-results-0002.xml`…; no run gives no payload.
+/// Runs of a large file are spooled in a temporary file in `out_dir`.
 pub(crate) fn convert_to_payloads(
     files: &[PathBuf],
     opts: &ConvertOptions,
@@ -120,57 +130,94 @@ pub(crate) fn convert_to_payloads(
         build: opts.build.as_ref(),
         current: None,
         paths: Vec::new(),
+        counts: Vec::new(),
         dropped_chars: 0,
     };
-    convert_files(files, opts, &mut conversion, &mut |run| {
-        sink.write_run(run, report_url.as_deref())
-    })?;
+    let dropped_chars = convert_files(
+        files,
+        opts,
+        report_url.as_deref(),
+        out_dir,
+        &mut conversion,
+        &mut |status, run_xml| sink.write_run(status, run_xml),
+    )?;
     sink.close()?;
     conversion.payloads = sink.paths;
-    note_dropped_chars(sink.dropped_chars, &mut conversion.warnings);
+    conversion.payload_counts = sink.counts;
+    note_dropped_chars(dropped_chars + sink.dropped_chars, &mut conversion.warnings);
     Ok(conversion)
 }
 
 /// Writes one document with every run to `out` (the `convert` subcommand).
+/// Runs of a large file are spooled in a temporary file in
+/// [`std::env::temp_dir`].
 pub(crate) fn write_document(
     files: &[PathBuf],
     opts: &ConvertOptions,
-    out: &mut dyn Write,
+    out: &mut (dyn Write + Send),
 ) -> anyhow::Result<Conversion> {
     let mut conversion = Conversion::default();
     let report_url = checked_report_url(opts, &mut conversion.warnings)?;
-    let mut writer = PayloadWriter::begin(BufWriter::new(out), opts.build.as_ref())
-        .context("failed to write the output")?;
-    convert_files(files, opts, &mut conversion, &mut |run| {
-        writer.write_run(run, report_url.as_deref())
-    })?;
-    note_dropped_chars(writer.dropped_chars(), &mut conversion.warnings);
+    let mut writer =
+        PayloadWriter::begin(BufWriter::with_capacity(64 << 10, out), opts.build.as_ref())
+            .context("failed to write the output")?;
+    let dropped_chars = convert_files(
+        files,
+        opts,
+        report_url.as_deref(),
+        &std::env::temp_dir(),
+        &mut conversion,
+        &mut |_, run_xml| writer.write_formatted(run_xml),
+    )?;
+    note_dropped_chars(
+        dropped_chars + writer.dropped_chars(),
+        &mut conversion.warnings,
+    );
     writer.finish().context("failed to write the output")?;
     Ok(conversion)
 }
 
+/// Reads every file once and passes the formatted runs of each file that was
+/// read without error to `append`, which runs on a second thread. Returns the
+/// number of characters dropped from those runs because XML 1.0 does not
+/// allow them.
 fn convert_files(
     files: &[PathBuf],
     opts: &ConvertOptions,
+    report_url: Option<&str>,
+    spool_dir: &Path,
     conversion: &mut Conversion,
-    write: &mut dyn FnMut(&TestRun) -> io::Result<()>,
-) -> anyhow::Result<()> {
+    append: &mut Sink<'_>,
+) -> anyhow::Result<u64> {
+    with_output_thread(spool_dir, append, |runs| {
+        read_files(files, opts, report_url, conversion, runs)
+    })
+}
+
+fn read_files(
+    files: &[PathBuf],
+    opts: &ConvertOptions,
+    report_url: Option<&str>,
+    conversion: &mut Conversion,
+    runs: &mut RunSender,
+) -> anyhow::Result<u64> {
+    let mut dropped_chars = 0;
+    let mut run_xml = Vec::new();
     for path in files {
-        // First pass: a file that fails anywhere contributes no run.
-        if let Err(reason) = read_file(path, opts.default_started_ms, &mut |_| Ok(()))? {
-            conversion.file_errors.push(FileError {
-                path: path.clone(),
-                reason,
-            });
-            continue;
-        }
-        let mut emit = |run: TestRun| -> anyhow::Result<()> {
-            record(&run, conversion_counts(conversion));
-            write(&run).context("failed to write the output")
+        let mut tally = Tally::default();
+        let mut emit = |run: &TestRun| -> anyhow::Result<()> {
+            tally.record(run);
+            run_xml.clear();
+            tally.dropped_chars += format_run(run, report_url, &mut run_xml);
+            runs.push(run.status, &run_xml)
         };
-        match read_file(path, opts.default_started_ms, &mut emit)? {
+        let result = read_file(path, opts.default_started_ms, &mut emit)?;
+        runs.end_file(result.is_ok())?;
+        match result {
             Ok(summary) => {
                 conversion.files_converted += 1;
+                dropped_chars += tally.dropped_chars;
+                tally.merge_into(conversion);
                 let shown = path.display();
                 conversion.warnings.extend(
                     summary
@@ -180,9 +227,6 @@ fn convert_files(
                 );
             }
             Err(reason) => {
-                let reason = format!(
-                    "{reason} (the file changed while it was read; its first runs were kept)"
-                );
                 conversion.file_errors.push(FileError {
                     path: path.clone(),
                     reason,
@@ -190,33 +234,46 @@ fn convert_files(
             }
         }
     }
-    Ok(())
+    Ok(dropped_chars)
 }
 
-/// Counters and failure labels updated per run.
-struct Tally<'a> {
-    counts: &'a mut Counts,
-    first_failures: &'a mut Vec<String>,
+/// Counters of one file, added to the conversion once the file is read
+/// without error.
+#[derive(Default)]
+struct Tally {
+    counts: Counts,
+    first_failures: Vec<String>,
+    dropped_chars: u64,
 }
 
-fn conversion_counts(conversion: &mut Conversion) -> Tally<'_> {
-    Tally {
-        counts: &mut conversion.counts,
-        first_failures: &mut conversion.first_failures,
+impl Tally {
+    fn record(&mut self, run: &TestRun) {
+        self.counts.add(run.status);
+        if run.status == Status::Failed && self.first_failures.len() < FIRST_FAILURES_MAX {
+            let parts = [run.package.as_str(), run.class.as_str(), run.name.as_str()];
+            let label: Vec<&str> = parts.into_iter().filter(|part| !part.is_empty()).collect();
+            self.first_failures.push(label.join("."));
+        }
+    }
+
+    fn merge_into(self, conversion: &mut Conversion) {
+        let counts = &mut conversion.counts;
+        counts.passed += self.counts.passed;
+        counts.failed += self.counts.failed;
+        counts.skipped += self.counts.skipped;
+        let room = FIRST_FAILURES_MAX.saturating_sub(conversion.first_failures.len());
+        conversion
+            .first_failures
+            .extend(self.first_failures.into_iter().take(room));
     }
 }
 
-fn record(run: &TestRun, tally: Tally<'_>) {
-    match run.status {
-        Status::Passed => tally.counts.passed += 1,
-        Status::Skipped => tally.counts.skipped += 1,
-        Status::Failed => {
-            tally.counts.failed += 1;
-            if tally.first_failures.len() < FIRST_FAILURES_MAX {
-                let parts = [run.package.as_str(), run.class.as_str(), run.name.as_str()];
-                let label: Vec<&str> = parts.into_iter().filter(|part| !part.is_empty()).collect();
-                tally.first_failures.push(label.join("."));
-            }
+impl Counts {
+    fn add(&mut self, status: Status) {
+        match status {
+            Status::Passed => self.passed += 1,
+            Status::Failed => self.failed += 1,
+            Status::Skipped => self.skipped += 1,
         }
     }
 }
@@ -226,13 +283,16 @@ fn record(run: &TestRun, tally: Tally<'_>) {
 fn read_file(
     path: &Path,
     default_started_ms: i64,
-    emit: &mut dyn FnMut(TestRun) -> anyhow::Result<()>,
+    emit: &mut dyn FnMut(&TestRun) -> anyhow::Result<()>,
 ) -> anyhow::Result<Result<reader::FileSummary, String>> {
     let file = match File::open(path) {
         Ok(file) => file,
         Err(error) => return Ok(Err(format!("cannot open the file: {error}"))),
     };
-    match read_report(file, default_started_ms, emit) {
+    let background = file
+        .metadata()
+        .is_ok_and(|metadata| metadata.len() >= BACKGROUND_CLEANING_MIN_BYTES);
+    match read_report(file, background, default_started_ms, emit) {
         Ok(summary) => Ok(Ok(summary)),
         Err(ReadError::Invalid(reason)) => Ok(Err(reason)),
         Err(ReadError::Output(error)) => Err(error),
@@ -299,11 +359,13 @@ struct PayloadSet<'a> {
     build: Option<&'a BuildRef>,
     current: Option<PayloadWriter<BufWriter<File>>>,
     paths: Vec<PathBuf>,
+    /// Runs written into each payload, one entry per path in `paths`.
+    counts: Vec<Counts>,
     dropped_chars: u64,
 }
 
 impl PayloadSet<'_> {
-    fn write_run(&mut self, run: &TestRun, report_url: Option<&str>) -> io::Result<()> {
+    fn write_run(&mut self, status: Status, run_xml: &[u8]) -> io::Result<()> {
         let writer = match &mut self.current {
             Some(writer) => writer,
             None => {
@@ -317,11 +379,17 @@ impl PayloadSet<'_> {
                     )
                 })?;
                 self.paths.push(path);
-                self.current
-                    .insert(PayloadWriter::begin(BufWriter::new(file), self.build)?)
+                self.counts.push(Counts::default());
+                self.current.insert(PayloadWriter::begin(
+                    BufWriter::with_capacity(64 << 10, file),
+                    self.build,
+                )?)
             }
         };
-        writer.write_run(run, report_url)?;
+        writer.write_formatted(run_xml)?;
+        if let Some(counts) = self.counts.last_mut() {
+            counts.add(status);
+        }
         if writer.runs() >= MAX_RUNS_PER_PAYLOAD || writer.bytes() >= MAX_PAYLOAD_BYTES {
             self.close()?;
         }
@@ -363,6 +431,107 @@ mod tests {
         for url in invalid {
             assert!(!is_valid_report_url(url), "{url}");
         }
+    }
+
+    /// Writes a report of `cases` test cases: every seventh fails, every
+    /// eleventh of the others is skipped.
+    fn write_report(path: &Path, cases: usize) {
+        let mut xml = String::from("<testsuite name=\"s\">\n");
+        for index in 0..cases {
+            let body = if index % 7 == 0 {
+                "<failure message=\"m\">trace</failure>"
+            } else if index % 11 == 0 {
+                "<skipped/>"
+            } else {
+                ""
+            };
+            xml.push_str(&format!(
+                "<testcase name=\"t{index}\" classname=\"a.B\">{body}</testcase>\n"
+            ));
+        }
+        xml.push_str("</testsuite>\n");
+        std::fs::write(path, xml).expect("write report");
+    }
+
+    fn status_counts(payload: &Path) -> Counts {
+        let text = std::fs::read_to_string(payload).expect("payload readable");
+        Counts {
+            passed: text.matches("status=\"Passed\"").count() as u64,
+            failed: text.matches("status=\"Failed\"").count() as u64,
+            skipped: text.matches("status=\"Skipped\"").count() as u64,
+        }
+    }
+
+    #[test]
+    fn payload_counts_match_payloads() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let good = dir.path().join("good.xml");
+        write_report(&good, 12_000);
+        let truncated = dir.path().join("truncated.xml");
+        let text = std::fs::read_to_string(&good).expect("report readable");
+        std::fs::write(&truncated, &text[..text.len() - 30]).expect("write report");
+        let out_dir = dir.path().join("out");
+        std::fs::create_dir(&out_dir).expect("create out dir");
+        let opts = ConvertOptions {
+            build: None,
+            default_started_ms: 0,
+            external_report_url: None,
+        };
+
+        let conversion =
+            convert_to_payloads(&[good, truncated], &opts, &out_dir).expect("conversion succeeds");
+
+        assert_eq!(conversion.file_errors.len(), 1, "the truncated file fails");
+        assert_eq!(conversion.payloads.len(), 3);
+        assert_eq!(conversion.payload_counts.len(), conversion.payloads.len());
+        let runs: Vec<u64> = conversion
+            .payload_counts
+            .iter()
+            .map(|counts| counts.passed + counts.failed + counts.skipped)
+            .collect();
+        assert_eq!(runs, [5_000, 5_000, 2_000]);
+        for (payload, counts) in conversion.payloads.iter().zip(&conversion.payload_counts) {
+            assert_eq!(status_counts(payload), *counts, "{}", payload.display());
+        }
+        let mut total = Counts::default();
+        for counts in &conversion.payload_counts {
+            total.passed += counts.passed;
+            total.failed += counts.failed;
+            total.skipped += counts.skipped;
+        }
+        assert_eq!(total, conversion.counts);
+        assert!(total.failed > 0);
+        assert!(total.skipped > 0);
+    }
+
+    #[test]
+    fn failed_file_adds_no_run() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let big = dir.path().join("big.xml");
+        // Enough runs to move the spool from memory to a temporary file.
+        write_report(&big, 80_000);
+        let mut text = std::fs::read_to_string(&big).expect("report readable");
+        text.truncate(text.len() - 20);
+        std::fs::write(&big, text).expect("write report");
+        let small = dir.path().join("small.xml");
+        write_report(&small, 3);
+        let opts = ConvertOptions {
+            build: None,
+            default_started_ms: 0,
+            external_report_url: None,
+        };
+        let mut output = Vec::new();
+
+        let conversion =
+            write_document(&[big.clone(), small], &opts, &mut output).expect("conversion succeeds");
+
+        let text = String::from_utf8(output).expect("UTF-8 output");
+        assert_eq!(text.matches("<test_run ").count(), 3);
+        assert_eq!(conversion.files_converted, 1);
+        assert_eq!(conversion.file_errors.len(), 1);
+        assert_eq!(conversion.file_errors[0].path, big);
+        assert_eq!(conversion.counts.passed + conversion.counts.failed, 3);
+        assert_eq!(conversion.first_failures, ["a.B.t0"]);
     }
 
     #[test]

@@ -177,29 +177,35 @@ pub(crate) struct MappingNotes {
     pub(crate) stack_traces_cut: u64,
 }
 
-/// Maps a case to a run. `inherited_started_ms` is the nearest suite
+/// Maps a case to a run, written into `run` so its string buffers are
+/// reused from case to case. `inherited_started_ms` is the nearest suite
 /// timestamp, or the build start when no suite has one.
 pub(crate) fn build_run(
-    attributes: CaseAttributes,
+    attributes: &CaseAttributes,
     results: ResultSet,
     inherited_started_ms: i64,
     notes: &mut MappingNotes,
-) -> TestRun {
+    run: &mut TestRun,
+) {
     let mut name = attributes.name.trim();
     if name.is_empty() {
         notes.unnamed += 1;
         name = UNNAMED;
     }
     let (package, class) = rules::split_classname(&attributes.classname);
-    let mut cut = |text: &str| {
+    for (target, text) in [
+        (&mut run.name, name),
+        (&mut run.package, package),
+        (&mut run.class, class),
+    ] {
         let (kept, was_cut) = rules::cut_name(text);
         notes.names_cut += u64::from(was_cut);
-        kept.to_string()
-    };
-    let (name, package, class) = (cut(name), cut(package), cut(class));
+        target.clear();
+        target.push_str(kept);
+    }
 
     let time = attributes.time.as_deref().unwrap_or("");
-    let duration_ms = match rules::parse_duration(time) {
+    run.duration_ms = match rules::parse_duration(time) {
         Duration::Millis(millis) => millis,
         Duration::Negative => {
             notes.negative_times += 1;
@@ -212,33 +218,73 @@ pub(crate) fn build_run(
             0
         }
     };
-    let started_ms = attributes
+    run.started_ms = attributes
         .timestamp
         .as_deref()
         .and_then(parse_timestamp)
         .unwrap_or(inherited_started_ms);
 
-    let status = rules::status_of(results.flags);
+    run.status = rules::status_of(results.flags);
     notes.stack_traces_cut += u64::from(results.stack_trace_cut);
-    let error = if status == Status::Failed {
+    run.error = if run.status == Status::Failed {
         results.into_error()
     } else {
         None
     };
-    TestRun {
-        name,
-        package,
-        class,
-        status,
-        duration_ms,
-        started_ms,
-        error,
+}
+
+impl Default for TestRun {
+    fn default() -> Self {
+        TestRun {
+            name: String::new(),
+            package: String::new(),
+            class: String::new(),
+            status: Status::Passed,
+            duration_ms: 0,
+            started_ms: 0,
+            error: None,
+        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn run_of(
+        attributes: &CaseAttributes,
+        results: ResultSet,
+        inherited_started_ms: i64,
+        notes: &mut MappingNotes,
+    ) -> TestRun {
+        let mut run = TestRun::default();
+        build_run(attributes, results, inherited_started_ms, notes, &mut run);
+        run
+    }
+
+    #[test]
+    fn reused_run_fully_overwritten() {
+        let mut notes = MappingNotes::default();
+        let mut failing = ResultSet::default();
+        failing.add(ResultKind::Failure, Detail::default(), "trace");
+        let first = CaseAttributes {
+            name: "first".into(),
+            classname: "a.b.C".into(),
+            time: Some("2".into()),
+            timestamp: Some("2024-01-03T12:27:11Z".into()),
+        };
+        let second = CaseAttributes {
+            name: "second".into(),
+            classname: "D".into(),
+            ..Default::default()
+        };
+        let mut run = TestRun::default();
+
+        build_run(&first, failing, 7, &mut notes, &mut run);
+        build_run(&second, ResultSet::default(), 7, &mut notes, &mut run);
+
+        assert_eq!(run, run_of(&second, ResultSet::default(), 7, &mut notes));
+    }
 
     fn detail(kind: &str, message: Option<&str>) -> Detail {
         Detail {
@@ -267,7 +313,7 @@ mod tests {
             ..Default::default()
         };
 
-        let run = build_run(attributes, results, 5, &mut MappingNotes::default());
+        let run = run_of(&attributes, results, 5, &mut MappingNotes::default());
 
         assert_eq!(run.status, Status::Failed);
         let error = run.error.expect("failed run has an error");
@@ -284,8 +330,8 @@ mod tests {
     fn flaky_only_passes_without_error() {
         let mut results = ResultSet::default();
         results.add(ResultKind::Flaky, detail("X", Some("m")), "trace");
-        let run = build_run(
-            CaseAttributes::default(),
+        let run = run_of(
+            &CaseAttributes::default(),
             results,
             0,
             &mut MappingNotes::default(),
@@ -305,7 +351,7 @@ mod tests {
         );
         results.add(ResultKind::Failure, Detail::default(), "more");
         let mut notes = MappingNotes::default();
-        let run = build_run(CaseAttributes::default(), results, 0, &mut notes);
+        let run = run_of(&CaseAttributes::default(), results, 0, &mut notes);
         assert_eq!(run.error.expect("error").stack_trace.len(), STACK_TRACE_CAP);
         assert_eq!(notes.stack_traces_cut, 1);
     }
@@ -317,7 +363,7 @@ mod tests {
             ..Default::default()
         };
         let mut notes = MappingNotes::default();
-        let run = build_run(attributes, ResultSet::default(), 0, &mut notes);
+        let run = run_of(&attributes, ResultSet::default(), 0, &mut notes);
         assert_eq!(run.duration_ms, 0);
         assert_eq!(notes.negative_times, 1);
         assert_eq!(notes.first_bad_time.as_deref(), Some("-3"));

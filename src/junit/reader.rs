@@ -11,12 +11,12 @@
 //! resolved. Any other reference stays in the text as written, and the DTD
 //! that could declare it was already removed by [`CleanReader`].
 
-use std::io::{BufReader, Read};
+use std::io::{BufRead, Read};
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::clean::{CleanReader, CleanStats};
+use super::clean::{CleanReader, CleanStats, clean_in_background};
 use super::entities::{EntityNotes, resolve_reference, unescape_attribute};
 use super::model::{self, CaseAttributes, Detail, MappingNotes, ResultKind, ResultSet, TestRun};
 use super::rules;
@@ -41,14 +41,29 @@ pub(crate) struct FileSummary {
 }
 
 /// Reads one JUnit report and calls `emit` for every run, in document order.
+/// With `background`, decoding and cleaning run on a second thread.
 pub(crate) fn read_report(
-    input: impl Read,
+    input: impl Read + Send,
+    background: bool,
     default_started_ms: i64,
-    emit: &mut dyn FnMut(TestRun) -> anyhow::Result<()>,
+    emit: &mut dyn FnMut(&TestRun) -> anyhow::Result<()>,
 ) -> Result<FileSummary, ReadError> {
-    let mut reader =
-        Reader::from_reader(BufReader::with_capacity(64 << 10, CleanReader::new(input)));
     let mut walker = Walker::new(default_started_ms, emit);
+    let stats = if background {
+        let (result, stats) = clean_in_background(input, |chunks| parse(chunks, &mut walker));
+        result?;
+        stats.expect("the parser stops at the end of input only after the last chunk")
+    } else {
+        let mut cleaner = CleanReader::new(input);
+        parse(&mut cleaner, &mut walker)?;
+        cleaner.stats
+    };
+    walker.finish(stats)
+}
+
+/// Feeds every event of the cleaned `input` to `walker`.
+fn parse(input: impl BufRead, walker: &mut Walker<'_>) -> Result<(), ReadError> {
+    let mut reader = Reader::from_reader(input);
     let mut buffer = Vec::new();
     loop {
         buffer.clear();
@@ -68,18 +83,17 @@ pub(crate) fn read_report(
                 walker.end()?;
             }
             Event::End(_) => walker.end()?,
-            Event::Text(text) => walker.text(&text.xml10_content())?,
-            Event::CData(text) => walker.text(&text.xml10_content())?,
+            Event::Text(text) if walker.wants_text() => walker.text(&text.xml10_content())?,
+            Event::CData(text) if walker.wants_text() => walker.text(&text.xml10_content())?,
+            Event::Text(_) | Event::CData(_) => {}
             Event::GeneralRef(reference) => {
                 let resolved = resolve_reference(&reference, &mut walker.entities);
                 walker.text(&resolved)?;
             }
-            Event::Eof => break,
+            Event::Eof => return Ok(()),
             Event::Comment(_) | Event::Decl(_) | Event::PI(_) | Event::DocType(_) => {}
         }
     }
-    let stats = reader.get_ref().get_ref().stats;
-    walker.finish(stats)
 }
 
 struct Suite {
@@ -107,37 +121,54 @@ struct Capture {
 
 struct Walker<'a> {
     default_started_ms: i64,
-    emit: &'a mut dyn FnMut(TestRun) -> anyhow::Result<()>,
-    open: Vec<String>,
+    emit: &'a mut dyn FnMut(&TestRun) -> anyhow::Result<()>,
+    /// Names of the open elements, concatenated; `open_ends` marks where each ends.
+    open_names: String,
+    open_ends: Vec<usize>,
     root_seen: bool,
     suites: Vec<Suite>,
     case: Option<Case>,
     capture: Option<Capture>,
     notes: MappingNotes,
     entities: EntityNotes,
+    /// The run handed to `emit`, reused so its strings keep their capacity.
+    run: TestRun,
 }
 
 impl<'a> Walker<'a> {
     fn new(
         default_started_ms: i64,
-        emit: &'a mut dyn FnMut(TestRun) -> anyhow::Result<()>,
+        emit: &'a mut dyn FnMut(&TestRun) -> anyhow::Result<()>,
     ) -> Self {
         Walker {
             default_started_ms,
             emit,
-            open: Vec::new(),
+            open_names: String::new(),
+            open_ends: Vec::new(),
             root_seen: false,
             suites: Vec::new(),
             case: None,
             capture: None,
             notes: MappingNotes::default(),
             entities: EntityNotes::default(),
+            run: TestRun::default(),
         }
     }
 
+    /// Name of the innermost open element.
+    fn innermost(&self) -> Option<&str> {
+        let end = *self.open_ends.last()?;
+        let start = match self.open_ends.len() {
+            1 => 0,
+            count => self.open_ends[count - 2],
+        };
+        Some(&self.open_names[start..end])
+    }
+
     fn start(&mut self, element: &BytesStart<'_>) -> Result<(), ReadError> {
-        let name = element.local_name().as_ref().to_string();
-        let depth = self.open.len() + 1;
+        let local_name = element.local_name();
+        let name: &str = local_name.as_ref();
+        let depth = self.open_ends.len() + 1;
         if depth > MAX_DEPTH {
             return Err(ReadError::Invalid(format!(
                 "elements nested deeper than {MAX_DEPTH}"
@@ -145,15 +176,14 @@ impl<'a> Walker<'a> {
         }
         if !self.root_seen {
             self.root_seen = true;
-            if !matches!(name.as_str(), "testsuites" | "testsuite" | "testrun") {
-                let shown = &name;
+            if !matches!(name, "testsuites" | "testsuite" | "testrun") {
                 return Err(ReadError::Invalid(format!(
-                    "unsupported root element <{shown}>; expected <testsuites> or <testsuite>"
+                    "unsupported root element <{name}>; expected <testsuites> or <testsuite>"
                 )));
             }
         }
-        self.open.push(name);
-        let name = self.open.last().expect("pushed above").as_str();
+        self.open_names.push_str(name);
+        self.open_ends.push(self.open_names.len());
 
         if let Some(capture) = &mut self.capture {
             if capture.skip_from.is_none() && matches!(name, "system-out" | "system-err") {
@@ -200,8 +230,10 @@ impl<'a> Walker<'a> {
     }
 
     fn end(&mut self) -> Result<(), ReadError> {
-        let depth = self.open.len();
-        self.open.pop();
+        let depth = self.open_ends.len();
+        self.open_ends.pop();
+        self.open_names
+            .truncate(self.open_ends.last().copied().unwrap_or(0));
         if let Some(capture) = &mut self.capture {
             if capture.skip_from == Some(depth) {
                 capture.skip_from = None;
@@ -227,13 +259,15 @@ impl<'a> Walker<'a> {
             if let Some(suite) = self.suites.last_mut() {
                 suite.cases += 1;
             }
-            let run = model::build_run(
-                case.attributes,
+            let inherited = self.inherited_started_ms();
+            model::build_run(
+                &case.attributes,
                 case.results,
-                self.inherited_started_ms(),
+                inherited,
                 &mut self.notes,
+                &mut self.run,
             );
-            return self.send(run);
+            return self.send();
         }
         if self.suites.last().is_some_and(|suite| suite.depth == depth) {
             let suite = self.suites.pop().expect("checked above");
@@ -247,11 +281,26 @@ impl<'a> Walker<'a> {
                 let mut attributes = suite.attributes;
                 attributes.classname = attributes.name.clone();
                 attributes.timestamp = None;
-                let run = model::build_run(attributes, suite.results, inherited, &mut self.notes);
-                return self.send(run);
+                model::build_run(
+                    &attributes,
+                    suite.results,
+                    inherited,
+                    &mut self.notes,
+                    &mut self.run,
+                );
+                return self.send();
             }
         }
         Ok(())
+    }
+
+    /// True when [`Self::text`] would look at the text: before the root, or
+    /// inside a result element whose body is still below its cap.
+    fn wants_text(&self) -> bool {
+        !self.root_seen
+            || self.capture.as_ref().is_some_and(|capture| {
+                capture.skip_from.is_none() && capture.body.len() < model::STACK_TRACE_CAP
+            })
     }
 
     fn text(&mut self, text: &str) -> Result<(), ReadError> {
@@ -270,8 +319,8 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    fn send(&mut self, run: TestRun) -> Result<(), ReadError> {
-        (self.emit)(run).map_err(ReadError::Output)
+    fn send(&mut self) -> Result<(), ReadError> {
+        (self.emit)(&self.run).map_err(ReadError::Output)
     }
 
     fn inherited_started_ms(&self) -> i64 {
@@ -295,8 +344,13 @@ impl<'a> Walker<'a> {
             let key = attribute.key.local_name();
             if let Some(index) = keys.iter().position(|wanted| *wanted == key.as_ref()) {
                 let raw = rules::cut_bytes(&attribute.value, caps[index] * 2);
-                let value = unescape_attribute(raw, &mut self.entities);
-                values[index] = Some(rules::cut_bytes(&value, caps[index]).to_string());
+                let value = if raw.contains('&') {
+                    let value = unescape_attribute(raw, &mut self.entities);
+                    rules::cut_bytes(&value, caps[index]).to_string()
+                } else {
+                    rules::cut_bytes(raw, caps[index]).to_string()
+                };
+                values[index] = Some(value);
             }
         }
         Ok(values)
@@ -340,7 +394,7 @@ impl<'a> Walker<'a> {
             };
             return Err(ReadError::Invalid(reason.to_string()));
         }
-        if let Some(name) = self.open.last() {
+        if let Some(name) = self.innermost() {
             return Err(ReadError::Invalid(format!(
                 "unexpected end of file inside <{name}>"
             )));

@@ -73,6 +73,9 @@ pub(crate) fn parse_duration(raw: &str) -> Duration {
     if text.is_empty() {
         return Duration::Millis(0);
     }
+    if let Some(millis) = parse_plain_millis(text) {
+        return Duration::Millis(millis);
+    }
     let seconds = match parse_seconds(text) {
         Some(value) if value.is_finite() => value,
         _ => return Duration::Invalid,
@@ -82,6 +85,37 @@ pub(crate) fn parse_duration(raw: &str) -> Duration {
     }
     // `as` saturates at i64::MAX for huge values.
     Duration::Millis((seconds * 1000.0).round() as i64)
+}
+
+/// Parses the common form `123` or `123.4` with at most three decimals
+/// exactly, without going through `f64`. The result equals the `f64` path:
+/// with at most 12 integer digits the float error stays far below the 0.5 ms
+/// that rounding removes. Returns `None` for any other form.
+fn parse_plain_millis(text: &str) -> Option<i64> {
+    let (integer, fraction) = text.split_once('.').unwrap_or((text, ""));
+    if integer.is_empty()
+        || integer.len() > 12
+        || fraction.len() > 3
+        || (fraction.is_empty() && text.len() > integer.len())
+    {
+        return None;
+    }
+    let mut millis: i64 = 0;
+    for byte in integer.bytes() {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        millis = millis * 10 + i64::from(byte - b'0');
+    }
+    let mut scale = 1000;
+    for byte in fraction.bytes() {
+        if !byte.is_ascii_digit() {
+            return None;
+        }
+        scale /= 10;
+        millis = millis * 10 + i64::from(byte - b'0');
+    }
+    Some(millis * scale)
 }
 
 fn parse_seconds(text: &str) -> Option<f64> {
@@ -136,13 +170,32 @@ fn parse_clock(text: &str) -> Option<f64> {
 /// without a separator everything goes to `class`.
 pub(crate) fn split_classname(classname: &str) -> (&str, &str) {
     let classname = classname.trim();
-    if classname.contains(' ') {
-        return ("", classname);
-    }
-    for separator in ["/", "::", "."] {
-        if let Some(index) = classname.rfind(separator) {
-            return (&classname[..index], &classname[index + separator.len()..]);
+    // One pass over the bytes: the separators are ASCII, so every match sits
+    // on a character boundary.
+    let mut last_slash = None;
+    let mut last_double_colon = None;
+    let mut last_dot = None;
+    let mut previous = 0;
+    for (index, &byte) in classname.as_bytes().iter().enumerate() {
+        match byte {
+            b' ' => return ("", classname),
+            b'/' => last_slash = Some(index),
+            b'.' => last_dot = Some(index),
+            // In `:::` the last two colons form the pair, as with `rfind("::")`.
+            b':' if previous == b':' => last_double_colon = Some(index - 1),
+            _ => {}
         }
+        previous = byte;
+    }
+    let split = |index: usize, length: usize| (&classname[..index], &classname[index + length..]);
+    if let Some(index) = last_slash {
+        return split(index, 1);
+    }
+    if let Some(index) = last_double_colon {
+        return split(index, 2);
+    }
+    if let Some(index) = last_dot {
+        return split(index, 1);
     }
     ("", classname)
 }
@@ -154,6 +207,10 @@ pub(crate) fn split_classname(classname: &str) -> (&str, &str) {
 /// character outside the BMP has length 2. The cut is then also within the
 /// XSD's limit of 255 code points.
 pub(crate) fn cut_name(text: &str) -> (&str, bool) {
+    // Every character takes at least as many UTF-8 bytes as UTF-16 units.
+    if text.len() <= OCTANE_NAME_MAX {
+        return (text, false);
+    }
     let mut units = 0;
     for (index, ch) in text.char_indices() {
         units += ch.len_utf16();
@@ -232,6 +289,32 @@ mod tests {
     }
 
     #[test]
+    fn plain_duration_matches_float_parse() {
+        let mut values: Vec<String> = ["0", "7", "0.5", "1.25", "3.002", "999999999999.999", "12."]
+            .iter()
+            .map(|value| value.to_string())
+            .collect();
+        for whole in [0, 1, 59, 1234] {
+            for millis in 0..1000 {
+                values.push(format!("{whole}.{millis:03}"));
+                values.push(format!("{whole}.{}", millis / 10));
+            }
+        }
+        for value in values {
+            let float = parse_seconds(&value).map(|seconds| (seconds * 1000.0).round() as i64);
+            let plain = parse_plain_millis(&value);
+            if plain.is_some() {
+                assert_eq!(plain, float, "time {value:?}");
+            }
+        }
+        assert_eq!(parse_plain_millis("3.002"), Some(3002));
+        assert_eq!(parse_plain_millis("0.0125"), None);
+        assert_eq!(parse_plain_millis("12."), None);
+        assert_eq!(parse_plain_millis(".5"), None);
+        assert_eq!(parse_plain_millis("-1"), None);
+    }
+
+    #[test]
     fn duration_saturates() {
         assert_eq!(parse_duration("1e300"), Duration::Millis(i64::MAX));
     }
@@ -243,6 +326,8 @@ mod tests {
             ("github.com/org/repo/pkg", ("github.com/org/repo", "pkg")),
             ("my_crate::tests", ("my_crate", "tests")),
             ("a.b::c", ("a.b", "c")),
+            ("a:::b", ("a:", "b")),
+            ("ns:Test", ("", "ns:Test")),
             (
                 "Chrome 30.0.1599 (Mac OS X 10.9.0).Suite",
                 ("", "Chrome 30.0.1599 (Mac OS X 10.9.0).Suite"),

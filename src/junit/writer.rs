@@ -7,12 +7,15 @@
 //! runs. Characters that XML 1.0 does not allow are dropped and counted;
 //! tabs and line breaks in attributes are written as character references so
 //! they survive attribute normalization.
+//!
+//! A run is formatted once into a byte buffer by [`format_run`]; the buffer
+//! can be kept (spooled) and copied into a payload later with
+//! [`PayloadWriter::write_formatted`].
 
 use std::io::{self, Write};
 
 use super::BuildRef;
 use super::model::TestRun;
-use super::rules;
 
 /// Streaming writer of one `<test_result>` document.
 pub(crate) struct PayloadWriter<W: Write> {
@@ -20,6 +23,7 @@ pub(crate) struct PayloadWriter<W: Write> {
     bytes: u64,
     runs: u64,
     dropped_chars: u64,
+    scratch: Vec<u8>,
 }
 
 impl<W: Write> PayloadWriter<W> {
@@ -30,57 +34,42 @@ impl<W: Write> PayloadWriter<W> {
             bytes: 0,
             runs: 0,
             dropped_chars: 0,
+            scratch: Vec::new(),
         };
-        writer.raw("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<test_result>\n")?;
+        let mut head = b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<test_result>\n".to_vec();
         if let Some(build) = build {
-            writer.raw("  <build")?;
-            writer.attribute("server_id", &build.server_id)?;
-            writer.attribute("job_id", &build.job_id)?;
-            writer.attribute("build_id", &build.build_id)?;
-            writer.raw("/>\n")?;
+            head.extend_from_slice(b"  <build");
+            writer.dropped_chars += push_attribute(&mut head, "server_id", &build.server_id);
+            writer.dropped_chars += push_attribute(&mut head, "job_id", &build.job_id);
+            writer.dropped_chars += push_attribute(&mut head, "build_id", &build.build_id);
+            head.extend_from_slice(b"/>\n");
         }
-        writer.raw("  <test_runs>\n")?;
+        head.extend_from_slice(b"  <test_runs>\n");
+        writer.raw(&head)?;
         Ok(writer)
     }
 
     /// Writes one `<test_run>`; `report_url` must already match the XSD pattern.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub(crate) fn write_run(&mut self, run: &TestRun, report_url: Option<&str>) -> io::Result<()> {
-        self.raw("    <test_run")?;
-        if !run.package.is_empty() {
-            self.attribute("package", &run.package)?;
-        }
-        if !run.class.is_empty() {
-            self.attribute("class", &run.class)?;
-        }
-        self.attribute("name", &run.name)?;
-        self.attribute("status", run.status.as_str())?;
-        self.attribute("duration", &run.duration_ms.to_string())?;
-        self.attribute("started", &run.started_ms.to_string())?;
-        if let Some(url) = report_url {
-            self.attribute("external_report_url", url)?;
-        }
-        match &run.error {
-            None => self.raw("/>\n")?,
-            Some(error) => {
-                self.raw(">\n      <error")?;
-                if let Some(kind) = &error.kind {
-                    self.attribute("type", kind)?;
-                }
-                if let Some(message) = &error.message {
-                    self.attribute("message", message)?;
-                }
-                self.raw(">")?;
-                self.text(&error.stack_trace)?;
-                self.raw("</error>\n    </test_run>\n")?;
-            }
-        }
+        let mut scratch = std::mem::take(&mut self.scratch);
+        scratch.clear();
+        self.dropped_chars += format_run(run, report_url, &mut scratch);
+        let result = self.write_formatted(&scratch);
+        self.scratch = scratch;
+        result
+    }
+
+    /// Writes one `<test_run>` formatted by [`format_run`].
+    pub(crate) fn write_formatted(&mut self, run_xml: &[u8]) -> io::Result<()> {
+        self.raw(run_xml)?;
         self.runs += 1;
         Ok(())
     }
 
     /// Closes the document and returns the output.
     pub(crate) fn finish(mut self) -> io::Result<W> {
-        self.raw("  </test_runs>\n</test_result>\n")?;
+        self.raw(b"  </test_runs>\n</test_result>\n")?;
         self.out.flush()?;
         Ok(self.out)
     }
@@ -93,53 +82,146 @@ impl<W: Write> PayloadWriter<W> {
         self.runs
     }
 
-    /// Characters dropped because XML 1.0 does not allow them.
+    /// Characters dropped because XML 1.0 does not allow them, from the build
+    /// ids and from runs passed to [`Self::write_run`].
     pub(crate) fn dropped_chars(&self) -> u64 {
         self.dropped_chars
     }
 
-    fn raw(&mut self, text: &str) -> io::Result<()> {
-        self.bytes += text.len() as u64;
-        self.out.write_all(text.as_bytes())
+    fn raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.bytes += bytes.len() as u64;
+        self.out.write_all(bytes)
     }
+}
 
-    fn attribute(&mut self, name: &str, value: &str) -> io::Result<()> {
-        self.raw(" ")?;
-        self.raw(name)?;
-        self.raw("=\"")?;
-        self.escaped(value, true)?;
-        self.raw("\"")
+/// Appends the `<test_run>` element of `run` to `out` and returns the number
+/// of characters dropped because XML 1.0 does not allow them.
+/// `report_url` must already match the XSD pattern.
+pub(crate) fn format_run(run: &TestRun, report_url: Option<&str>, out: &mut Vec<u8>) -> u64 {
+    let mut dropped = 0;
+    out.extend_from_slice(b"    <test_run");
+    if !run.package.is_empty() {
+        dropped += push_attribute(out, "package", &run.package);
     }
-
-    fn text(&mut self, value: &str) -> io::Result<()> {
-        self.escaped(value, false)
+    if !run.class.is_empty() {
+        dropped += push_attribute(out, "class", &run.class);
     }
-
-    /// Writes `value` with markup characters escaped. Clean stretches are
-    /// written in one call.
-    fn escaped(&mut self, value: &str, in_attribute: bool) -> io::Result<()> {
-        let mut clean_from = 0;
-        for (index, ch) in value.char_indices() {
-            let replacement = match ch {
-                '&' => "&amp;",
-                '<' => "&lt;",
-                '>' => "&gt;",
-                '"' if in_attribute => "&quot;",
-                '\t' if in_attribute => "&#9;",
-                '\n' if in_attribute => "&#10;",
-                '\r' => "&#13;",
-                ch if !rules::is_xml_char(ch) => {
-                    self.dropped_chars += 1;
-                    ""
-                }
-                _ => continue,
-            };
-            self.raw(&value[clean_from..index])?;
-            self.raw(replacement)?;
-            clean_from = index + ch.len_utf8();
+    dropped += push_attribute(out, "name", &run.name);
+    out.extend_from_slice(b" status=\"");
+    out.extend_from_slice(run.status.as_str().as_bytes());
+    out.extend_from_slice(b"\" duration=\"");
+    out.extend_from_slice(itoa::Buffer::new().format(run.duration_ms).as_bytes());
+    out.extend_from_slice(b"\" started=\"");
+    out.extend_from_slice(itoa::Buffer::new().format(run.started_ms).as_bytes());
+    out.push(b'"');
+    if let Some(url) = report_url {
+        dropped += push_attribute(out, "external_report_url", url);
+    }
+    match &run.error {
+        None => out.extend_from_slice(b"/>\n"),
+        Some(error) => {
+            out.extend_from_slice(b">\n      <error");
+            if let Some(kind) = &error.kind {
+                dropped += push_attribute(out, "type", kind);
+            }
+            if let Some(message) = &error.message {
+                dropped += push_attribute(out, "message", message);
+            }
+            out.push(b'>');
+            dropped += push_escaped(out, &error.stack_trace, &TEXT_ESCAPES);
+            out.extend_from_slice(b"</error>\n    </test_run>\n");
         }
-        self.raw(&value[clean_from..])
     }
+    dropped
+}
+
+fn push_attribute(out: &mut Vec<u8>, name: &str, value: &str) -> u64 {
+    out.push(b' ');
+    out.extend_from_slice(name.as_bytes());
+    out.extend_from_slice(b"=\"");
+    let dropped = push_escaped(out, value, &ATTRIBUTE_ESCAPES);
+    out.push(b'"');
+    dropped
+}
+
+/// Byte is copied as is.
+const COPY: u8 = 0;
+/// Byte is replaced by a reference or dropped; see [`replacement`].
+const SPECIAL: u8 = 1;
+/// First byte of U+FFFE or U+FFFF (`EF BF BE`, `EF BF BF`), the only
+/// characters above U+001F that a Rust string can hold and XML 1.0 forbids.
+const LEAD_EF: u8 = 2;
+
+const fn escape_table(in_attribute: bool) -> [u8; 256] {
+    let mut table = [COPY; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        table[byte] = SPECIAL;
+        byte += 1;
+    }
+    if !in_attribute {
+        table[b'\t' as usize] = COPY;
+        table[b'\n' as usize] = COPY;
+    }
+    table[b'&' as usize] = SPECIAL;
+    table[b'<' as usize] = SPECIAL;
+    table[b'>' as usize] = SPECIAL;
+    if in_attribute {
+        table[b'"' as usize] = SPECIAL;
+    }
+    table[0xEF] = LEAD_EF;
+    table
+}
+
+static TEXT_ESCAPES: [u8; 256] = escape_table(false);
+static ATTRIBUTE_ESCAPES: [u8; 256] = escape_table(true);
+
+/// Reference written for a byte marked [`SPECIAL`], or `None` for a control
+/// character that is dropped.
+fn replacement(byte: u8) -> Option<&'static [u8]> {
+    match byte {
+        b'&' => Some(b"&amp;"),
+        b'<' => Some(b"&lt;"),
+        b'>' => Some(b"&gt;"),
+        b'"' => Some(b"&quot;"),
+        b'\t' => Some(b"&#9;"),
+        b'\n' => Some(b"&#10;"),
+        b'\r' => Some(b"&#13;"),
+        _ => None,
+    }
+}
+
+/// Appends `value` with markup characters escaped and returns the number of
+/// characters dropped. Clean stretches are copied in one call.
+fn push_escaped(out: &mut Vec<u8>, value: &str, table: &[u8; 256]) -> u64 {
+    let bytes = value.as_bytes();
+    let mut dropped = 0;
+    let mut clean_from = 0;
+    let mut index = 0;
+    while index < bytes.len() {
+        let byte = bytes[index];
+        let (skip, replaced) = match table[usize::from(byte)] {
+            COPY => {
+                index += 1;
+                continue;
+            }
+            SPECIAL => (1, replacement(byte)),
+            _ if matches!(bytes.get(index + 1..index + 3), Some([0xBF, 0xBE | 0xBF])) => (3, None),
+            _ => {
+                index += 1;
+                continue;
+            }
+        };
+        out.extend_from_slice(&bytes[clean_from..index]);
+        match replaced {
+            Some(reference) => out.extend_from_slice(reference),
+            None => dropped += 1,
+        }
+        index += skip;
+        clean_from = index;
+    }
+    out.extend_from_slice(&bytes[clean_from..]);
+    dropped
 }
 
 #[cfg(test)]
@@ -203,6 +285,21 @@ mod tests {
             "<error type=\"AssertionError\" message=\"line one&#10;line&#9;two\">at a &lt;b&gt;&#13;\nend \"q\"</error>"
         ));
         assert!(!output.contains("<build"));
+    }
+
+    #[test]
+    fn noncharacters_dropped() {
+        let mut out = Vec::new();
+        let dropped = push_escaped(
+            &mut out,
+            "a\u{FFFE}b\u{FFFF}c\u{FFFD}\u{EFFF}\0",
+            &TEXT_ESCAPES,
+        );
+        assert_eq!(dropped, 3);
+        assert_eq!(
+            String::from_utf8(out).expect("UTF-8"),
+            "abc\u{FFFD}\u{EFFF}"
+        );
     }
 
     #[test]

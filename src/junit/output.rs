@@ -1,0 +1,139 @@
+//! Output thread: spools the formatted runs of each file and copies them to
+//! the output once the parser reports that the file was read without error.
+//!
+//! The parser sends runs in batches of framed bytes (the spool's format), so
+//! formatting stays on the parsing thread while spooling and writing, about
+//! a fifth of the work on large reports, overlap with parsing.
+
+use std::io;
+use std::path::Path;
+use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
+
+use super::rules::Status;
+use super::spool::{self, Spool};
+
+/// Bytes of framed runs collected before a batch is sent.
+const BATCH_BYTES: usize = 64 << 10;
+/// Batches queued for the output thread; bounds the memory in flight.
+const BATCHES_IN_FLIGHT: usize = 4;
+
+/// Destination of spooled runs once their file was read without error.
+pub(crate) type Sink<'a> = dyn FnMut(Status, &[u8]) -> io::Result<()> + Send + 'a;
+
+enum Message {
+    Runs(Vec<u8>),
+    /// The current file ended; `true` when it was read without error.
+    FileEnd(bool),
+}
+
+/// Runs `body` with a [`RunSender`] whose runs reach `sink` on a second
+/// thread. Returns the result of `body`, or the output error that stopped
+/// the output thread.
+pub(crate) fn with_output_thread<T>(
+    spool_dir: &Path,
+    sink: &mut Sink<'_>,
+    body: impl FnOnce(&mut RunSender) -> anyhow::Result<T>,
+) -> anyhow::Result<T> {
+    std::thread::scope(|scope| {
+        let (sender, receiver) = sync_channel(BATCHES_IN_FLIGHT);
+        let (free_sender, free_receiver) = channel();
+        let mut spool = Spool::new(spool_dir);
+        let writer = scope.spawn(move || write_runs(&receiver, &free_sender, &mut spool, sink));
+        let mut runs = RunSender {
+            sender: Some(sender),
+            free: free_receiver,
+            batch: Vec::with_capacity(BATCH_BYTES + (4 << 10)),
+        };
+        let result = body(&mut runs);
+        // Closing the channel lets the output thread finish.
+        runs.sender = None;
+        let written = match writer.join() {
+            Ok(written) => written,
+            Err(panic) => std::panic::resume_unwind(panic),
+        };
+        match (result, written) {
+            (Err(error), _) if error.downcast_ref::<OutputStopped>().is_none() => Err(error),
+            (_, Err(error)) => Err(anyhow::Error::new(error).context("failed to write the output")),
+            (result, Ok(())) => result,
+        }
+    })
+}
+
+fn write_runs(
+    receiver: &Receiver<Message>,
+    free: &Sender<Vec<u8>>,
+    spool: &mut Spool,
+    sink: &mut Sink<'_>,
+) -> io::Result<()> {
+    while let Ok(message) = receiver.recv() {
+        match message {
+            Message::Runs(batch) => {
+                spool.push_frames(&batch)?;
+                // The parser may have finished already.
+                let _ = free.send(batch);
+            }
+            Message::FileEnd(true) => spool.drain(sink)?,
+            Message::FileEnd(false) => spool.clear(),
+        }
+    }
+    Ok(())
+}
+
+/// Error [`RunSender`] returns when the output thread stopped; the thread's
+/// own error replaces it.
+#[derive(Debug)]
+struct OutputStopped;
+
+impl std::fmt::Display for OutputStopped {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter.write_str("the output thread stopped")
+    }
+}
+
+impl std::error::Error for OutputStopped {}
+
+/// Parsing side of the output thread.
+pub(crate) struct RunSender {
+    sender: Option<SyncSender<Message>>,
+    free: Receiver<Vec<u8>>,
+    batch: Vec<u8>,
+}
+
+impl RunSender {
+    /// Adds one formatted run of the current file.
+    pub(crate) fn push(&mut self, status: Status, run_xml: &[u8]) -> anyhow::Result<()> {
+        spool::push_frame(&mut self.batch, status, run_xml)?;
+        if self.batch.len() >= BATCH_BYTES {
+            self.send_batch()?;
+        }
+        Ok(())
+    }
+
+    /// Ends the current file: its runs go to the output when `read_ok`,
+    /// otherwise they are dropped.
+    pub(crate) fn end_file(&mut self, read_ok: bool) -> anyhow::Result<()> {
+        if read_ok {
+            self.send_batch()?;
+        } else {
+            self.batch.clear();
+        }
+        self.send(Message::FileEnd(read_ok))
+    }
+
+    fn send_batch(&mut self) -> anyhow::Result<()> {
+        if self.batch.is_empty() {
+            return Ok(());
+        }
+        let mut next = self.free.try_recv().unwrap_or_default();
+        next.clear();
+        let batch = std::mem::replace(&mut self.batch, next);
+        self.send(Message::Runs(batch))
+    }
+
+    fn send(&mut self, message: Message) -> anyhow::Result<()> {
+        let sender = self.sender.as_ref().expect("sender open until the end");
+        sender
+            .send(message)
+            .map_err(|_| anyhow::Error::new(OutputStopped))
+    }
+}
