@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use crate::junit::Counts;
 use crate::log::Log;
 use crate::octane::{self, BuildReport, Ensured, Registration, Session};
 use crate::spool::{self, Entry};
@@ -23,6 +24,8 @@ pub(crate) struct Job<'a> {
     pub(crate) report: &'a BuildReport,
     /// Octane test-result XML files, uploaded after the build report.
     pub(crate) test_payloads: &'a [PathBuf],
+    /// Runs per payload, for the log; empty when replaying.
+    pub(crate) test_counts: &'a [Counts],
 }
 
 /// Delivers a job in one signed-in session.
@@ -41,6 +44,7 @@ fn deliver_signed_in(session: &mut Session, job: &Job, log: &Log) -> anyhow::Res
         registration,
         report,
         test_payloads,
+        test_counts,
     } = job;
     let server = octane::ensure_server(session, target, registration)?;
     log.info(&format!(
@@ -68,7 +72,7 @@ fn deliver_signed_in(session: &mut Session, job: &Job, log: &Log) -> anyhow::Res
         report.result,
         report.duration
     ));
-    test_upload::upload(session, target, test_payloads, log)?;
+    test_upload::upload(session, target, test_payloads, test_counts, log)?;
     Ok(Delivered { server, pipeline })
 }
 

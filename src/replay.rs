@@ -147,6 +147,7 @@ fn replay_entry(
         registration: &entry.registration,
         report: &entry.build,
         test_payloads: &payloads,
+        test_counts: &[],
     };
     delivery::deliver(&mut session, &job, log)?;
     Ok(())

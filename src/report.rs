@@ -112,6 +112,7 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
         registration: &registration,
         report: &report,
         test_payloads: tests.as_ref().map_or(&[], |t| t.payloads.as_slice()),
+        test_counts: tests.as_ref().map_or(&[], |t| t.payload_counts.as_slice()),
     };
     match delivery::deliver(&mut session, &job, log) {
         Ok(delivered) => {

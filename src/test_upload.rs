@@ -51,6 +51,8 @@ impl Drop for PayloadDir {
 /// Converted test results, ready to upload.
 pub(crate) struct PreparedTests {
     pub(crate) payloads: Vec<PathBuf>,
+    /// Runs per payload, in the order of `payloads`.
+    pub(crate) payload_counts: Vec<Counts>,
     pub(crate) counts: Counts,
     pub(crate) first_failures: Vec<String>,
     /// Report files that could not be read, with the reason.
@@ -107,6 +109,7 @@ pub(crate) fn prepare(
     ));
     Ok(PreparedTests {
         payloads: conversion.payloads,
+        payload_counts: conversion.payload_counts,
         counts,
         first_failures: conversion.first_failures,
         bad_files: conversion.file_errors.len(),
@@ -119,15 +122,26 @@ pub(crate) fn upload(
     session: &mut Session,
     target: &Target,
     payloads: &[PathBuf],
+    counts: &[Counts],
     log: &Log,
 ) -> anyhow::Result<()> {
     let total = payloads.len();
     for (index, payload) in payloads.iter().enumerate() {
         let (task, outcome) = octane::upload_test_results(session, target, payload, FIRST_POLL)
             .with_context(|| format!("cannot upload test results {} of {total}", index + 1))?;
+        // A replayed spool entry has no counts.
+        let tally = counts.get(index).map_or(String::new(), |c| {
+            format!(
+                ": {} passed, {} failed, {} skipped",
+                c.passed, c.failed, c.skipped
+            )
+        });
         match outcome {
             TaskOutcome::Success => {
-                log.info(&format!("test results {} of {total} processed by Octane (task {task})", index + 1));
+                log.info(&format!(
+                    "test results {} of {total} processed by Octane (task {task}){tally}",
+                    index + 1
+                ));
             }
             TaskOutcome::Pending { status } => log.warn(&format!(
                 "test results {} of {total} still `{status}` in Octane (task {task}); Octane processes them later",
