@@ -283,8 +283,8 @@ pub(crate) fn print_github_masks(env: &Env) {
     }
 }
 
-/// Tells whether the `dry_run` setting asks for a dry run; an invalid value counts as no, and
-/// `Settings::load` reports it.
+/// Returns true when the `dry_run` setting requests a dry run. An invalid value counts as false
+/// here, and `Settings::load` reports it.
 pub(crate) fn dry_run_requested(env: &Env) -> bool {
     matches!(lookup(env, "dry_run"), Ok(Some((_, value))) if parse_bool("dry_run", Some(value), false).unwrap_or(false))
 }

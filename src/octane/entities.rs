@@ -20,7 +20,7 @@ pub(crate) struct Ensured {
     pub(crate) created: bool,
 }
 
-/// What registers the CI server and the pipeline: their ids and display names.
+/// The ids and display names that register the CI server and the pipeline.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub(crate) struct Registration {
     /// The CI server's `instance_id`.

@@ -19,7 +19,7 @@ use crate::net::describe_tls_failure;
 use crate::settings::Secret;
 use crate::target::Target;
 
-/// Largest response body read; Octane's JSON answers here are a few kilobytes.
+/// Largest response body read; Octane's JSON responses here are a few kilobytes.
 const MAX_RESPONSE_BYTES: u64 = 1024 * 1024;
 
 pub(crate) const USER_AGENT: &str = concat!("octane-report/", env!("CARGO_PKG_VERSION"));
@@ -189,7 +189,7 @@ impl Session {
         let reply = self
             .send_attempt(Method::POST, &url, &Body::Empty)?
             .map_err(|e| self.transport_error(&Method::POST, &url, e))?;
-        // Some servers answer a sign-out with a redirect.
+        // Some servers respond to a sign-out with a redirect.
         if (200..400).contains(&reply.status) {
             Ok(())
         } else {

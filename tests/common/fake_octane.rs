@@ -61,9 +61,9 @@ pub struct Build {
 pub enum Fault {
     /// Status, extra headers and body.
     Reply(u16, Vec<(String, String)>, String),
-    /// Wait this long, then answer normally.
+    /// Wait this long, then respond normally.
     Delay(Duration),
-    /// Close the connection without an answer. The fake's front relay applies it to the
+    /// Close the connection without a response. The fake's front relay applies it to the
     /// first request on a new connection (every run opens one for its sign-in); the fault stays
     /// in the list when no such request matches.
     Drop,
@@ -106,7 +106,7 @@ pub struct State {
     pub faults: Vec<FaultRule>,
     /// Test-result uploads (raw XML bodies), with the task ids handed out.
     pub test_uploads: Vec<(u64, String)>,
-    /// Status answers for `GET .../test-results/{id}`, consumed in order; `success` after that.
+    /// Status values returned by `GET .../test-results/{id}`, consumed in order; `success` after that.
     pub task_statuses: Vec<String>,
 }
 

@@ -225,7 +225,7 @@ pub fn assert_no_secret(run: &Run, files: &[&Path], secrets: &[&str]) {
 /// Requests the fake GitHub API received: path and `Authorization` header.
 pub type GitHubRequests = Arc<Mutex<Vec<(String, Option<String>)>>>;
 
-/// A fake GitHub REST API that answers the run-attempt request.
+/// A fake GitHub REST API that serves the run-attempt request.
 pub struct FakeGitHub {
     address: String,
     pub requests: GitHubRequests,
@@ -236,7 +236,7 @@ pub struct FakeGitHub {
 pub const FAKE_GITHUB_TOKEN: &str = "ghs_fakeTokenForTests123";
 
 impl FakeGitHub {
-    /// Answers `run_started_at` for run 13000000001 of acme/widget, attempts 1 and 2.
+    /// Starts a server that returns `run_started_at` for run 13000000001 of acme/widget, attempts 1 and 2.
     pub fn start(run_started_at: &'static str) -> FakeGitHub {
         let server = tiny_http::Server::http("127.0.0.1:0").expect("bind the fake GitHub API");
         let address = server
