@@ -507,6 +507,30 @@ mod tests {
     }
 
     #[test]
+    fn markup_split_across_inputs() {
+        let text = b"<a x=\"1\"><!-- c --><b y='2'>t</b></a>";
+        for split in 1..text.len() {
+            let mut lexer = Lexer::default();
+            let mut stats = CleanStats::default();
+            let mut output = Vec::new();
+            for part in [&text[..split], &text[split..]] {
+                lexer
+                    .process(part, &mut output, &mut stats)
+                    .expect("valid markup");
+            }
+            lexer.finish(&mut output);
+            assert_eq!(output, text, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn control_character_after_less_than_dropped() {
+        let (output, stats) = clean(b"<a><\x01!-- c --><\x02b/></a>");
+        assert_eq!(output, "<a><!-- c --><b/></a>");
+        assert_eq!(stats.control_chars, 2);
+    }
+
+    #[test]
     fn truncated_markup_kept_for_parser() {
         assert_eq!(clean(b"<a><!").0, "<a><!");
     }
