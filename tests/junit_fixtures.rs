@@ -77,6 +77,8 @@ fn time_forms_in_milliseconds() {
         ("clock", 62_500),
         ("negative", 0),
         ("garbage", 0),
+        ("too_large", 0),
+        ("hundred_days", 8_640_000_000),
     ];
     for (name, millis) in expected {
         assert_eq!(run_named(&runs, name).duration(), millis, "time of {name}");
@@ -90,6 +92,13 @@ fn time_forms_in_milliseconds() {
         output
             .stderr
             .contains("1 unreadable times reported as 0 ms"),
+        "{}",
+        output.stderr
+    );
+    assert!(
+        output
+            .stderr
+            .contains("1 times over 100 days reported as 0 ms"),
         "{}",
         output.stderr
     );

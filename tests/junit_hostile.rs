@@ -108,6 +108,57 @@ fn utf16_reports_decoded() {
     }
 }
 
+#[test]
+fn declared_latin1_decoded() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("latin1.xml");
+    let xml = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?>\n\
+        <testsuite name=\"s\"><testcase name=\"caf\xE9 \xB1\" classname=\"a.B\">\
+        <failure message=\"\xC0 \x80\">trace \xFC</failure></testcase></testsuite>\n";
+    std::fs::write(&path, xml).expect("write report");
+
+    let output = convert([&path]);
+
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    let runs = output.runs();
+    assert_eq!(runs.len(), 1);
+    assert_eq!(runs[0].name(), "caf\u{E9} \u{B1}");
+    assert!(
+        output
+            .stdout
+            .contains("message=\"\u{C0} \u{20AC}\">trace \u{FC}</error>"),
+        "{}",
+        output.stdout
+    );
+    assert!(
+        output.stderr.contains("read as windows-1252"),
+        "{}",
+        output.stderr
+    );
+    assert!(!output.stderr.contains("U+FFFD"), "{}", output.stderr);
+}
+
+#[test]
+fn unsupported_encoding_named() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("ebcdic.xml");
+    let xml = "<?xml version=\"1.0\" encoding=\"IBM037\"?>\n\
+        <testsuite name=\"s\"><testcase name=\"t\" classname=\"a.B\"/></testsuite>\n";
+    std::fs::write(&path, xml).expect("write report");
+
+    let output = convert([&path]);
+
+    assert_eq!(output.code, 0, "{}", output.stderr);
+    assert_eq!(output.runs().len(), 1);
+    assert!(
+        output
+            .stderr
+            .contains("declared encoding `IBM037` is not supported; read as UTF-8"),
+        "{}",
+        output.stderr
+    );
+}
+
 /// Runs `convert` on `report` with stdout to a file and returns the exit
 /// code, the peak memory in KiB and the output path.
 fn convert_measured(report: &Path, out_dir: &Path) -> (i32, u64, std::path::PathBuf) {

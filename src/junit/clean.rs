@@ -2,9 +2,11 @@
 //!
 //! [`CleanReader`] wraps the file and hands quick-xml UTF-8 that it can parse
 //! in bounded memory:
-//! - the encoding comes from the BOM (UTF-8, UTF-16 LE/BE) or from the first
-//!   bytes of a UTF-16 file without BOM; the `encoding` declaration is
-//!   ignored, and malformed sequences become U+FFFD;
+//! - the encoding comes from the BOM (UTF-8, UTF-16 LE/BE), from the first
+//!   bytes of a UTF-16 file without BOM, or else from the `encoding` of the
+//!   XML declaration (any label encoding_rs knows, such as ISO-8859-1 or
+//!   windows-1252), with UTF-8 as the default; malformed sequences become
+//!   U+FFFD;
 //! - C0 control characters that XML 1.0 forbids (all below U+0020 except tab,
 //!   line feed and carriage return) are dropped and counted;
 //! - a `<!DOCTYPE …>` declaration is removed whole, so no DTD is ever seen by
@@ -20,7 +22,7 @@
 use std::io::{self, BufRead, Read};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
-use encoding_rs::{Decoder, Encoding, UTF_8, UTF_16BE, UTF_16LE};
+use encoding_rs::{Decoder, Encoding, REPLACEMENT, UTF_8, UTF_16BE, UTF_16LE};
 
 use super::lexer::Lexer;
 
@@ -37,8 +39,11 @@ const CHUNK: usize = 64 << 10;
 /// [`CHUNK`] bytes hold cleaned output at once.
 const CHUNKS_IN_FLIGHT: usize = 4;
 
+/// Bytes searched for the end of the XML declaration at the start of a file.
+const DECLARATION_MAX: usize = 1 << 10;
+
 /// Counts of the changes made while cleaning, reported as warnings.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct CleanStats {
     pub(crate) input_bytes: u64,
     pub(crate) control_chars: u64,
@@ -46,6 +51,9 @@ pub(crate) struct CleanStats {
     pub(crate) doctypes: u64,
     pub(crate) malformed_encoding: bool,
     pub(crate) encoding: &'static str,
+    /// Label of a declared encoding that could not be used; the file was
+    /// read as UTF-8.
+    pub(crate) unsupported_encoding: Option<String>,
 }
 
 /// Streaming cleaner; see the module documentation.
@@ -117,15 +125,18 @@ impl<R: Read> CleanReader<R> {
                 Err(error) => return Err(error),
             };
             self.stats.input_bytes += count as u64;
-            // The first chunk needs four bytes to recognize a BOM.
-            let enough = self.decoder.is_some() || self.raw.len() >= 4;
+            // The first chunk needs four bytes to recognize a BOM, and the
+            // whole XML declaration to read its encoding.
+            let enough =
+                self.decoder.is_some() || (self.raw.len() >= 4 && !is_declaration_open(&self.raw));
             if count == 0 || self.raw.len() == CHUNK || (enough && !self.raw.is_empty()) {
                 return Ok(count == 0);
             }
         }
     }
 
-    /// Picks the decoder from the BOM or the first bytes and removes the BOM.
+    /// Picks the decoder from the BOM, the first bytes or the encoding
+    /// declaration, and removes the BOM.
     fn sniff_encoding(&mut self) -> Decoder {
         let encoding = if let Some((encoding, bom_length)) = Encoding::for_bom(&self.raw) {
             self.raw.drain(..bom_length);
@@ -135,11 +146,52 @@ impl<R: Read> CleanReader<R> {
         } else if self.raw.starts_with(&[0, b'<']) {
             UTF_16BE
         } else {
-            UTF_8
+            match declared_encoding(&self.raw) {
+                None => UTF_8,
+                Some(label) => match Encoding::for_label(label) {
+                    // The bytes so far are ASCII, so a UTF-16 declaration is
+                    // wrong and is ignored.
+                    Some(encoding) if encoding == UTF_16LE || encoding == UTF_16BE => UTF_8,
+                    Some(encoding) if encoding != REPLACEMENT => encoding,
+                    _ => {
+                        let label = String::from_utf8_lossy(label);
+                        self.stats.unsupported_encoding = Some(label.chars().take(64).collect());
+                        UTF_8
+                    }
+                },
+            }
         };
         self.stats.encoding = encoding.name();
         encoding.new_decoder_without_bom_handling()
     }
+}
+
+/// True while `raw` holds the start of an XML declaration but not its end,
+/// within the first [`DECLARATION_MAX`] bytes.
+fn is_declaration_open(raw: &[u8]) -> bool {
+    let prefix = &raw[..raw.len().min(DECLARATION_MAX)];
+    prefix.starts_with(b"<?xml")
+        && prefix.len() < DECLARATION_MAX
+        && !prefix.windows(2).any(|pair| pair == b"?>")
+}
+
+/// Returns the value of `encoding` in the XML declaration at the start of
+/// `raw`, if there is one.
+fn declared_encoding(raw: &[u8]) -> Option<&[u8]> {
+    let rest = raw.strip_prefix(b"<?xml")?;
+    let end = rest.windows(2).position(|pair| pair == b"?>")?;
+    let declaration = &rest[..end];
+    let at = declaration
+        .windows(8)
+        .position(|window| window == b"encoding")?;
+    let rest = declaration[at + 8..].trim_ascii_start();
+    let rest = rest.strip_prefix(b"=")?.trim_ascii_start();
+    let (&quote, value) = rest.split_first()?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
+    }
+    let length = value.iter().position(|&byte| byte == quote)?;
+    Some(&value[..length])
 }
 
 impl<R: Read> Read for CleanReader<R> {
@@ -402,6 +454,80 @@ mod tests {
         let error = result.expect_err("tag over the cap");
         assert!(error.to_string().contains("element tag longer"), "{error}");
         assert!(stats.is_none());
+    }
+
+    #[test]
+    fn declared_single_byte_encoding_decoded() {
+        let latin1 =
+            b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a n=\"caf\xE9\">\xC0 \x80</a>";
+        let (output, stats) = clean(latin1);
+        assert!(
+            output.ends_with("<a n=\"caf\u{E9}\">\u{C0} \u{20AC}</a>"),
+            "{output}"
+        );
+        // encoding_rs reads ISO-8859-1 as its superset windows-1252.
+        assert_eq!(stats.encoding, "windows-1252");
+        assert!(!stats.malformed_encoding);
+        assert_eq!(stats.unsupported_encoding, None);
+
+        let cyrillic = b"<?xml version='1.0' encoding = 'windows-1251' ?><a>\xEF\xF0</a>";
+        let (output, stats) = clean(cyrillic);
+        assert!(output.ends_with("<a>\u{43F}\u{440}</a>"), "{output}");
+        assert_eq!(stats.encoding, "windows-1251");
+    }
+
+    #[test]
+    fn unknown_declared_encoding_read_as_utf8() {
+        let input = "<?xml version=\"1.0\" encoding=\"EBCDIC-XX\"?><a>\u{E9}</a>";
+        let (output, stats) = clean(input.as_bytes());
+        assert_eq!(output, input);
+        assert_eq!(stats.encoding, "UTF-8");
+        assert_eq!(stats.unsupported_encoding.as_deref(), Some("EBCDIC-XX"));
+    }
+
+    #[test]
+    fn utf16_declaration_in_ascii_file_ignored() {
+        let input = "<?xml version=\"1.0\" encoding=\"UTF-16\"?><a>\u{E9}</a>";
+        let (output, stats) = clean(input.as_bytes());
+        assert_eq!(output, input);
+        assert_eq!(stats.encoding, "UTF-8");
+        assert_eq!(stats.unsupported_encoding, None);
+    }
+
+    #[test]
+    fn declaration_split_across_reads() {
+        let input = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xE9</a>";
+        let reader = input[..10].chain(&input[10..]);
+        let mut cleaner = CleanReader::new(reader);
+        let mut output = String::new();
+        cleaner
+            .read_to_string(&mut output)
+            .expect("cleaning in memory");
+        assert!(output.ends_with("<a>\u{E9}</a>"), "{output}");
+    }
+
+    #[test]
+    fn markup_split_across_inputs() {
+        let text = b"<a x=\"1\"><!-- c --><b y='2'>t</b></a>";
+        for split in 1..text.len() {
+            let mut lexer = Lexer::default();
+            let mut stats = CleanStats::default();
+            let mut output = Vec::new();
+            for part in [&text[..split], &text[split..]] {
+                lexer
+                    .process(part, &mut output, &mut stats)
+                    .expect("valid markup");
+            }
+            lexer.finish(&mut output);
+            assert_eq!(output, text, "split at {split}");
+        }
+    }
+
+    #[test]
+    fn control_character_after_less_than_dropped() {
+        let (output, stats) = clean(b"<a><\x01!-- c --><\x02b/></a>");
+        assert_eq!(output, "<a><!-- c --><b/></a>");
+        assert_eq!(stats.control_chars, 2);
     }
 
     #[test]

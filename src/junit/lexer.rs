@@ -97,6 +97,10 @@ static STOPS: [u8; 256] = stop_table();
 const PREFIXES: [&[u8]; 4] = [b"<!--", b"<![CDATA[", b"<!DOCTYPE", b"<?"];
 
 impl Lexer {
+    /// Appends the cleaned `input` to `out`. Bytes that pass unchanged (plain
+    /// stretches and the common markup transitions of [`Self::pass_through`])
+    /// are copied in one call per stretch between bytes that need
+    /// [`Self::step`].
     pub(crate) fn process(
         &mut self,
         input: &[u8],
@@ -104,10 +108,10 @@ impl Lexer {
         stats: &mut CleanStats,
     ) -> Result<(), String> {
         let mut index = 0;
+        let mut copy_from = 0;
         while index < input.len() {
             let plain = self.plain_length(&input[index..]);
             if plain > 0 {
-                out.extend_from_slice(&input[index..index + plain]);
                 self.run += plain;
                 if let State::Tag { .. } = self.state {
                     self.tag_length += plain;
@@ -119,14 +123,61 @@ impl Lexer {
                 continue;
             }
             let byte = input[index];
+            if self.pass_through(byte, input.get(index + 1).copied()) {
+                index += 1;
+                continue;
+            }
+            out.extend_from_slice(&input[copy_from..index]);
             index += 1;
+            copy_from = index;
             if is_forbidden_control(byte) {
                 stats.control_chars += 1;
                 continue;
             }
             self.step(byte, out, stats)?;
         }
+        out.extend_from_slice(&input[copy_from..]);
         Ok(())
+    }
+
+    /// Handles the markup bytes that are kept as they are and change the
+    /// state exactly as [`Self::step`] would: `<` opening an ordinary tag,
+    /// quotes and `>` in a tag. Returns false for any other byte, which then
+    /// goes through [`Self::step`]. `next` is the byte after `byte`, if it is
+    /// in the same input.
+    fn pass_through(&mut self, byte: u8, next: Option<u8>) -> bool {
+        match (&self.state, byte) {
+            // `step_prefix` would hold `<` and emit it with `next` unless
+            // `next` starts a comment, CDATA, processing instruction or
+            // DOCTYPE, or is a control character that is dropped.
+            (State::Text, b'<') => match next {
+                Some(next) if !matches!(next, b'!' | b'?') && !is_forbidden_control(next) => {
+                    self.start_run(State::Tag { quote: 0 });
+                    self.tag_length = 1;
+                    true
+                }
+                _ => false,
+            },
+            (State::Tag { quote: 0 }, b'>') => {
+                self.start_run(State::Text);
+                true
+            }
+            (State::Tag { quote: 0 }, b'"' | b'\'') => self.enter_tag_state(byte),
+            (&State::Tag { quote }, _) if quote != 0 && byte == quote => self.enter_tag_state(0),
+            _ => false,
+        }
+    }
+
+    /// Moves to the tag state with `quote` (0 between attribute values) after
+    /// a quote. Returns false, with nothing changed, when the quote would pass
+    /// the tag cap, so [`Self::step`] reports the error.
+    fn enter_tag_state(&mut self, quote: u8) -> bool {
+        if self.tag_length + 1 > TAG_CAP {
+            return false;
+        }
+        self.start_run(State::Tag { quote });
+        self.tag_length += 1;
+        true
     }
 
     /// Length of the prefix of `input` that can be copied as is: text, CDATA

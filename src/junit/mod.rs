@@ -202,14 +202,13 @@ fn read_files(
     runs: &mut RunSender,
 ) -> anyhow::Result<u64> {
     let mut dropped_chars = 0;
-    let mut run_xml = Vec::new();
     for path in files {
         let mut tally = Tally::default();
         let mut emit = |run: &TestRun| -> anyhow::Result<()> {
             tally.record(run);
-            run_xml.clear();
-            tally.dropped_chars += format_run(run, report_url, &mut run_xml);
-            runs.push(run.status, &run_xml)
+            runs.push_with(run.status, |batch| {
+                tally.dropped_chars += format_run(run, report_url, batch);
+            })
         };
         let result = read_file(path, opts.default_started_ms, &mut emit)?;
         runs.end_file(result.is_ok())?;

@@ -171,6 +171,7 @@ pub(crate) struct CaseAttributes {
 pub(crate) struct MappingNotes {
     pub(crate) negative_times: u64,
     pub(crate) invalid_times: u64,
+    pub(crate) too_large_times: u64,
     pub(crate) first_bad_time: Option<String>,
     pub(crate) names_cut: u64,
     pub(crate) unnamed: u64,
@@ -214,6 +215,11 @@ pub(crate) fn build_run(
         }
         Duration::Invalid => {
             notes.invalid_times += 1;
+            notes.first_bad_time.get_or_insert_with(|| time.to_string());
+            0
+        }
+        Duration::TooLarge => {
+            notes.too_large_times += 1;
             notes.first_bad_time.get_or_insert_with(|| time.to_string());
             0
         }

@@ -6,7 +6,7 @@
 use super::clean::{ATTRIBUTE_CAP, CleanStats, RUN_CAP};
 use super::entities::EntityNotes;
 use super::model::{MappingNotes, STACK_TRACE_CAP, UNNAMED};
-use super::rules::OCTANE_NAME_MAX;
+use super::rules::{MAX_DURATION_MS, OCTANE_NAME_MAX};
 
 /// Describes what was dropped, cut or replaced in one file.
 pub(crate) fn describe(
@@ -17,6 +17,11 @@ pub(crate) fn describe(
     let mut lines = Vec::new();
     if stats.encoding != "UTF-8" && !stats.encoding.is_empty() {
         lines.push(format!("read as {}", stats.encoding));
+    }
+    if let Some(label) = &stats.unsupported_encoding {
+        lines.push(format!(
+            "declared encoding `{label}` is not supported; read as UTF-8"
+        ));
     }
     if stats.malformed_encoding {
         lines.push(format!(
@@ -58,6 +63,13 @@ pub(crate) fn describe(
         lines.push(format!(
             "{} unreadable times reported as 0 ms",
             notes.invalid_times
+        ));
+    }
+    if notes.too_large_times > 0 {
+        lines.push(format!(
+            "{} times over {} days reported as 0 ms",
+            notes.too_large_times,
+            MAX_DURATION_MS / (24 * 3600 * 1000)
         ));
     }
     if let Some(time) = &notes.first_bad_time {

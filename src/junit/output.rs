@@ -100,9 +100,13 @@ pub(crate) struct RunSender {
 }
 
 impl RunSender {
-    /// Adds one formatted run of the current file.
-    pub(crate) fn push(&mut self, status: Status, run_xml: &[u8]) -> anyhow::Result<()> {
-        spool::push_frame(&mut self.batch, status, run_xml)?;
+    /// Adds one run of the current file, which `format` appends to the batch.
+    pub(crate) fn push_with(
+        &mut self,
+        status: Status,
+        format: impl FnOnce(&mut Vec<u8>),
+    ) -> anyhow::Result<()> {
+        spool::push_frame_with(&mut self.batch, status, format)?;
         if self.batch.len() >= BATCH_BYTES {
             self.send_batch()?;
         }

@@ -133,6 +133,8 @@ struct Walker<'a> {
     entities: EntityNotes,
     /// The run handed to `emit`, reused so its strings keep their capacity.
     run: TestRun,
+    /// Attributes of ended cases and suites, reused for the next ones.
+    spare_attributes: Vec<CaseAttributes>,
 }
 
 impl<'a> Walker<'a> {
@@ -152,6 +154,7 @@ impl<'a> Walker<'a> {
             notes: MappingNotes::default(),
             entities: EntityNotes::default(),
             run: TestRun::default(),
+            spare_attributes: Vec::new(),
         }
     }
 
@@ -267,6 +270,7 @@ impl<'a> Walker<'a> {
                 &mut self.notes,
                 &mut self.run,
             );
+            self.spare_attributes.push(case.attributes);
             return self.send();
         }
         if self.suites.last().is_some_and(|suite| suite.depth == depth) {
@@ -274,7 +278,9 @@ impl<'a> Walker<'a> {
             if let Some(parent) = self.suites.last_mut() {
                 parent.cases += suite.cases;
             }
-            if suite.results.has_failure() {
+            if !suite.results.has_failure() {
+                self.spare_attributes.push(suite.attributes);
+            } else {
                 let inherited = suite
                     .started_ms
                     .unwrap_or_else(|| self.inherited_started_ms());
@@ -331,54 +337,79 @@ impl<'a> Walker<'a> {
             .unwrap_or(self.default_started_ms)
     }
 
-    fn attribute_values<const N: usize>(
+    /// Calls `set` with the index in `keys` and the unescaped value, cut to
+    /// its cap, of each attribute named in `keys`.
+    fn visit_attributes<const N: usize>(
         &mut self,
         element: &BytesStart<'_>,
         keys: [&str; N],
         caps: [usize; N],
-    ) -> Result<[Option<String>; N], ReadError> {
-        let mut values: [Option<String>; N] = std::array::from_fn(|_| None);
+        mut set: impl FnMut(usize, &str),
+    ) -> Result<(), ReadError> {
         for attribute in element.attributes().with_checks(false) {
             let attribute = attribute
                 .map_err(|error| ReadError::Invalid(format!("invalid attribute: {error}")))?;
             let key = attribute.key.local_name();
             if let Some(index) = keys.iter().position(|wanted| *wanted == key.as_ref()) {
                 let raw = rules::cut_bytes(&attribute.value, caps[index] * 2);
-                let value = if raw.contains('&') {
+                if raw.contains('&') {
                     let value = unescape_attribute(raw, &mut self.entities);
-                    rules::cut_bytes(&value, caps[index]).to_string()
+                    set(index, rules::cut_bytes(&value, caps[index]));
                 } else {
-                    rules::cut_bytes(raw, caps[index]).to_string()
-                };
-                values[index] = Some(value);
+                    set(index, rules::cut_bytes(raw, caps[index]));
+                }
             }
         }
-        Ok(values)
+        Ok(())
     }
 
+    /// Reads the attributes of a case or suite into strings reused from an
+    /// element that ended, so most cases allocate nothing here.
     fn read_case_attributes(
         &mut self,
         element: &BytesStart<'_>,
     ) -> Result<CaseAttributes, ReadError> {
+        let mut attributes = self.spare_attributes.pop().unwrap_or_default();
+        attributes.name.clear();
+        attributes.classname.clear();
+        let mut found = [false; 4];
         let cap = model::NAME_READ_CAP;
-        let [name, classname, time, timestamp] = self.attribute_values(
+        self.visit_attributes(
             element,
             ["name", "classname", "time", "timestamp"],
             [cap; 4],
+            |index, value| {
+                found[index] = true;
+                let target = match index {
+                    0 => &mut attributes.name,
+                    1 => &mut attributes.classname,
+                    2 => attributes.time.get_or_insert_default(),
+                    _ => attributes.timestamp.get_or_insert_default(),
+                };
+                target.clear();
+                target.push_str(value);
+            },
         )?;
-        Ok(CaseAttributes {
-            name: name.unwrap_or_default(),
-            classname: classname.unwrap_or_default(),
-            time,
-            timestamp,
-        })
+        if !found[2] {
+            attributes.time = None;
+        }
+        if !found[3] {
+            attributes.timestamp = None;
+        }
+        Ok(attributes)
     }
 
     fn read_detail(&mut self, element: &BytesStart<'_>) -> Result<Detail, ReadError> {
-        let [kind, message] = self.attribute_values(
+        let mut kind = None;
+        let mut message = None;
+        self.visit_attributes(
             element,
             ["type", "message"],
             [model::TYPE_CAP, model::MESSAGE_CAP],
+            |index, value| {
+                let target = if index == 0 { &mut kind } else { &mut message };
+                *target = Some(value.to_string());
+            },
         )?;
         let kind = kind.filter(|kind| !kind.trim().is_empty());
         let message = message.filter(|message| !message.trim().is_empty());

@@ -61,20 +61,27 @@ pub(crate) enum Duration {
     Negative,
     /// The value could not be read and was replaced by 0.
     Invalid,
+    /// The value was above [`MAX_DURATION_MS`] and was replaced by 0.
+    TooLarge,
 }
+
+/// Maximum duration taken as real: 100 days in milliseconds. Longer values
+/// come from a wrong unit or a broken clock, so they are reported as 0.
+pub(crate) const MAX_DURATION_MS: i64 = 100 * 24 * 3600 * 1000;
 
 /// Parses a JUnit `time` value (seconds) into milliseconds, rounded.
 ///
 /// Accepts an empty or blank value (0), comma thousands separators
 /// (`2,503.1`), a lone decimal comma (`0,5`), exponents (`1.4e-05`) and the
-/// clock form `[h:]mm:ss[.f]`. Values too large for `i64` saturate.
+/// clock form `[h:]mm:ss[.f]`. Values above [`MAX_DURATION_MS`] give
+/// [`Duration::TooLarge`].
 pub(crate) fn parse_duration(raw: &str) -> Duration {
     let text = raw.trim();
     if text.is_empty() {
         return Duration::Millis(0);
     }
     if let Some(millis) = parse_plain_millis(text) {
-        return Duration::Millis(millis);
+        return checked_millis(millis);
     }
     let seconds = match parse_seconds(text) {
         Some(value) if value.is_finite() => value,
@@ -83,8 +90,16 @@ pub(crate) fn parse_duration(raw: &str) -> Duration {
     if seconds < 0.0 {
         return Duration::Negative;
     }
-    // `as` saturates at i64::MAX for huge values.
-    Duration::Millis((seconds * 1000.0).round() as i64)
+    // `as` saturates at i64::MAX, which is far above the limit.
+    checked_millis((seconds * 1000.0).round() as i64)
+}
+
+fn checked_millis(millis: i64) -> Duration {
+    if millis > MAX_DURATION_MS {
+        Duration::TooLarge
+    } else {
+        Duration::Millis(millis)
+    }
 }
 
 /// Parses the common form `123` or `123.4` with at most three decimals
@@ -275,7 +290,8 @@ mod tests {
             ("1,024", Duration::Millis(1_024_000)),
             ("0,5", Duration::Millis(500)),
             ("1.4e-05", Duration::Millis(0)),
-            ("1.6398392E8", Duration::Millis(163_983_920_000)),
+            ("1.6398392E6", Duration::Millis(1_639_839_200)),
+            ("1.6398392E8", Duration::TooLarge),
             ("0:00:00.693097", Duration::Millis(693)),
             ("1:02", Duration::Millis(62_000)),
             ("-345345", Duration::Negative),
@@ -315,8 +331,19 @@ mod tests {
     }
 
     #[test]
-    fn duration_saturates() {
-        assert_eq!(parse_duration("1e300"), Duration::Millis(i64::MAX));
+    fn duration_over_limit() {
+        let limit_seconds = MAX_DURATION_MS / 1000;
+        let cases = [
+            (limit_seconds.to_string(), Duration::Millis(MAX_DURATION_MS)),
+            (format!("{limit_seconds}.001"), Duration::TooLarge),
+            ("999999999999".to_string(), Duration::TooLarge),
+            ("1e308".to_string(), Duration::TooLarge),
+            ("1e400".to_string(), Duration::Invalid),
+            ("2400:00:01".to_string(), Duration::TooLarge),
+        ];
+        for (raw, expected) in cases {
+            assert_eq!(parse_duration(&raw), expected, "time {raw:?}");
+        }
     }
 
     #[test]

@@ -112,16 +112,31 @@ impl Spool {
 }
 
 /// Appends one formatted run to `frames`, framed with its status and length.
+#[cfg(test)]
 pub(crate) fn push_frame(frames: &mut Vec<u8>, status: Status, run_xml: &[u8]) -> io::Result<()> {
-    let length = u32::try_from(run_xml.len()).map_err(|_| {
-        io::Error::new(
+    push_frame_with(frames, status, |frame| frame.extend_from_slice(run_xml))
+}
+
+/// Appends one run that `format` writes straight into `frames`, framed with
+/// its status and length, so the run is not copied from another buffer.
+pub(crate) fn push_frame_with(
+    frames: &mut Vec<u8>,
+    status: Status,
+    format: impl FnOnce(&mut Vec<u8>),
+) -> io::Result<()> {
+    let header_at = frames.len();
+    frames.push(status_code(status));
+    frames.extend_from_slice(&[0; 4]);
+    format(frames);
+    let run_length = frames.len() - header_at - HEADER_LENGTH;
+    let Ok(length) = u32::try_from(run_length) else {
+        frames.truncate(header_at);
+        return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
             "formatted test run larger than 4 GiB",
-        )
-    })?;
-    frames.push(status_code(status));
-    frames.extend_from_slice(&length.to_le_bytes());
-    frames.extend_from_slice(run_xml);
+        ));
+    };
+    frames[header_at + 1..header_at + HEADER_LENGTH].copy_from_slice(&length.to_le_bytes());
     Ok(())
 }
 
