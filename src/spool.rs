@@ -15,6 +15,7 @@ use anyhow::{Context, bail};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
+use crate::files::{self, Links};
 use crate::octane::{BuildReport, Registration};
 use crate::target::Target;
 
@@ -122,21 +123,13 @@ pub(crate) fn write(dir: &Path, entry: &Entry, payloads: &[PathBuf]) -> anyhow::
     Ok(done)
 }
 
-/// Reads an entry's `entry.json`.
+/// Reads an entry's `entry.json` and checks that every payload it lists is a regular file
+/// inside the entry folder.
 pub(crate) fn read(entry_dir: &Path) -> anyhow::Result<Entry> {
     let path = entry_dir.join(ENTRY_FILE);
-    let size = fs::metadata(&path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?
-        .len();
-    if size > MAX_ENTRY_BYTES {
-        bail!(
-            "`{}` is {size} bytes, more than the {MAX_ENTRY_BYTES}-byte limit",
-            path.display()
-        );
-    }
-    let text =
-        fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    let entry: Entry = serde_json::from_str(&text)
+    let bytes = files::read_limited(&path, Links::Reject, MAX_ENTRY_BYTES)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let entry: Entry = serde_json::from_slice(&bytes)
         .with_context(|| format!("invalid spool entry `{}`", path.display()))?;
     if entry.format != FORMAT {
         bail!(
@@ -146,11 +139,23 @@ pub(crate) fn read(entry_dir: &Path) -> anyhow::Result<Entry> {
         );
     }
     for file in &entry.test_results {
-        if file.contains(['/', '\\']) || file.starts_with('.') {
+        if file.is_empty() || file.contains(['/', '\\', '\0']) || file.starts_with('.') {
             bail!(
                 "invalid spool entry `{}`: test-result file name `{}` is not a plain file name",
                 path.display(),
                 file.escape_default()
+            );
+        }
+        // A symlink, FIFO or device in the folder would send or block on something that is
+        // not the entry's own payload.
+        let payload = entry_dir.join(file);
+        let metadata = fs::symlink_metadata(&payload)
+            .with_context(|| format!("cannot read payload `{}`", payload.display()))?;
+        if !metadata.file_type().is_file() {
+            bail!(
+                "invalid spool entry `{}`: test-result payload `{}` is not a regular file",
+                path.display(),
+                payload.display()
             );
         }
     }

@@ -1,7 +1,6 @@
 //! A signed-in Octane session: cookies, the one sign-in again on 401, retries of temporary
 //! failures, timeouts and error bodies.
 
-use std::fs::File;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -14,6 +13,7 @@ use super::error::OctaneError;
 use super::retry::{
     RetryPolicy, cap_retry_after, parse_retry_after, retryable_error, retryable_status,
 };
+use crate::files::{self, Links};
 use crate::log::Log;
 use crate::net::describe_tls_failure;
 use crate::settings::Secret;
@@ -311,7 +311,7 @@ impl Session {
                 self.run(request, timeout)
             }
             Body::XmlFile(path) => {
-                let file = File::open(path)
+                let file = files::open_regular(path, Links::Reject)
                     .with_context(|| format!("cannot read payload `{}`", path.display()))?;
                 let request = builder
                     .header(header::CONTENT_TYPE, "application/xml")
