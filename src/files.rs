@@ -62,16 +62,15 @@ pub(crate) fn read_limited(path: &Path, links: Links, max: u64) -> io::Result<Ve
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use std::ffi::CString;
-    use std::os::unix::ffi::OsStrExt;
     use std::path::PathBuf;
 
-    /// Creates a FIFO at `path`.
+    /// Creates a FIFO at `path` with the `mkfifo` command.
     pub(crate) fn make_fifo(path: &Path) {
-        let name = CString::new(path.as_os_str().as_bytes()).unwrap();
-        // SAFETY: `name` is a valid NUL-terminated path for the duration of the call.
-        let result = unsafe { libc::mkfifo(name.as_ptr(), 0o600) };
-        assert_eq!(result, 0, "mkfifo {}", path.display());
+        let status = std::process::Command::new("mkfifo")
+            .arg(path)
+            .status()
+            .unwrap();
+        assert!(status.success(), "mkfifo {}", path.display());
     }
 
     fn temp_dir(name: &str) -> PathBuf {

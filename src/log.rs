@@ -5,34 +5,53 @@
 //! stderr as well as stdout.
 
 use std::io::Write;
+use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Writes the tool's messages.
+/// Writes the tool's messages. Clones share one list of secrets, so a value that a session
+/// learns (a cookie) is redacted from every later message, summary and spool entry.
 #[derive(Clone, Default)]
 pub(crate) struct Log {
     github: bool,
-    secrets: Vec<String>,
+    secrets: Arc<Mutex<Vec<String>>>,
 }
 
 impl Log {
     pub(crate) fn new(github: bool) -> Log {
         Log {
             github,
-            secrets: Vec::new(),
+            secrets: Arc::default(),
         }
     }
 
+    fn secrets(&self) -> MutexGuard<'_, Vec<String>> {
+        self.secrets.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
     /// Adds a value that must never be printed. Short values are ignored: replacing them would
-    /// garble ordinary words.
-    pub(crate) fn add_secret(&mut self, secret: &str) {
-        if secret.len() >= 4 && !self.secrets.iter().any(|s| s == secret) {
-            self.secrets.push(secret.to_string());
+    /// garble ordinary words. Returns true when the value was new.
+    pub(crate) fn add_secret(&self, secret: &str) -> bool {
+        let mut secrets = self.secrets();
+        if secret.len() < 4 || secrets.iter().any(|s| s == secret) {
+            return false;
+        }
+        secrets.push(secret.to_string());
+        // Longest first, so a secret that contains another is replaced whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        true
+    }
+
+    /// Adds a value received at run time, such as a session cookie, and on GitHub Actions
+    /// also tells the runner to mask it.
+    pub(crate) fn add_received_secret(&self, secret: &str) {
+        if self.add_secret(secret) && self.github {
+            println!("::add-mask::{}", escape_command(secret));
         }
     }
 
     /// Replaces every known secret in `text` with `***`.
     pub(crate) fn redact(&self, text: &str) -> String {
         let mut text = text.to_string();
-        for secret in &self.secrets {
+        for secret in self.secrets().iter() {
             text = text.replace(secret.as_str(), "***");
         }
         text
@@ -88,8 +107,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn clones_share_secrets() {
+        let log = Log::new(false);
+        let clone = log.clone();
+
+        clone.add_secret("cookieValue12345XYZ");
+
+        assert_eq!(log.redact("c=cookieValue12345XYZ"), "c=***");
+    }
+
+    #[test]
     fn redact_replaces_every_secret() {
-        let mut log = Log::new(false);
+        let log = Log::new(false);
         log.add_secret("s3cr3t-value");
         log.add_secret("ab");
 

@@ -726,3 +726,68 @@ fn every_fault_delivered_or_spooled_without_secrets() {
         }
     }
 }
+
+#[test]
+fn echoed_cookie_is_redacted() {
+    let fake = FakeOctane::start();
+    let dir = TempDir::new("echocookie");
+    fake.add_fault("PUT", "analytics/ci/builds", Fault::EchoHeaders(400));
+    let env = github_env(&fake, dir.path(), "1");
+
+    let result = github_run(&env);
+
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(
+        result.stderr.contains("headers were: "),
+        "{}",
+        result.stderr
+    );
+    let cookies = cookie_values(&fake);
+    assert!(!cookies.is_empty(), "no cookies seen");
+    for cookie in &cookies {
+        assert!(
+            result.stdout.contains(&format!("::add-mask::{cookie}")),
+            "cookie not masked: {}",
+            result.stdout
+        );
+    }
+    let mut files = vec![dir.file("output"), dir.file("summary")];
+    files.extend(files_under(&dir.path().join(".octane-report")));
+    assert_eq!(spool_entries(&spool_dir(&dir)).len(), 1);
+    let file_refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+    let cookie_refs: Vec<&str> = cookies.iter().map(String::as_str).collect();
+    assert_no_secret(&result, &file_refs, &cookie_refs);
+}
+
+#[test]
+fn json_escaped_secret_is_redacted() {
+    // The fake checks the secret at sign-in, but the fault answers before that check.
+    let secret = "S3cret-value/with+chars=";
+    let escaped = r"S3cret-value\/with+chars\u003d";
+    for pad in [0, 980, 995] {
+        let fake = FakeOctane::start();
+        let dir = TempDir::new("escapedsecret");
+        let body = format!(
+            r#"{{"error_code":"x","description":"{} you sent {escaped}"}}"#,
+            "x".repeat(pad)
+        );
+        fake.add_fault("POST", "sign_in", reply(400, &[], &body));
+        let mut env = github_env(&fake, dir.path(), "1");
+        set(&mut env, "INPUT_CLIENT_SECRET", secret);
+
+        let result = github_run(&env);
+
+        assert_eq!(result.code, 0, "pad {pad}: {}", result.stderr);
+        assert!(
+            result.stderr.contains("HTTP 400: "),
+            "pad {pad}: {}",
+            result.stderr
+        );
+        let mut files = vec![dir.file("output"), dir.file("summary")];
+        files.extend(files_under(&dir.path().join(".octane-report")));
+        assert_eq!(spool_entries(&spool_dir(&dir)).len(), 1, "pad {pad}");
+        let file_refs: Vec<&Path> = files.iter().map(PathBuf::as_path).collect();
+        // The first ten characters are what a cut inside the secret used to leave.
+        assert_no_secret(&result, &file_refs, &[&secret[..10], "S3cret"]);
+    }
+}

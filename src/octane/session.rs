@@ -47,7 +47,10 @@ struct CookieJar {
 }
 
 impl CookieJar {
-    fn update(&mut self, headers: &ureq::http::HeaderMap) {
+    /// Applies the `Set-Cookie` headers and returns every cookie value they carried, so the
+    /// caller can keep those values out of messages.
+    fn update(&mut self, headers: &ureq::http::HeaderMap) -> Vec<String> {
+        let mut received = Vec::new();
         for value in headers.get_all(header::SET_COOKIE) {
             let Ok(text) = value.to_str() else { continue };
             let mut parts = text.split(';');
@@ -55,6 +58,7 @@ impl CookieJar {
                 continue;
             };
             let (name, value) = (name.trim(), value.trim().trim_matches('"'));
+            received.push(value.to_string());
             let expired = parts.any(|attribute| {
                 let attribute = attribute.trim().to_ascii_lowercase();
                 attribute == "max-age=0" || attribute.starts_with("max-age=-")
@@ -64,6 +68,7 @@ impl CookieJar {
                 self.cookies.push((name.to_string(), value.to_string()));
             }
         }
+        received
     }
 
     fn header(&self) -> Option<String> {
@@ -104,6 +109,7 @@ impl Session {
         policy: RetryPolicy,
         log: &Log,
     ) -> Session {
+        log.add_secret(client_secret.expose());
         Session {
             agent,
             base: target.base.clone(),
@@ -160,20 +166,14 @@ impl Session {
         }
     }
 
-    /// Builds the error for a failed response.
+    /// Builds the error for a failed response, with every known secret and cookie value
+    /// removed.
     pub(crate) fn error(&self, method: &Method, url: &str, reply: &Reply) -> OctaneError {
-        // A server may echo the request; the secret goes before the body is parsed and cut,
-        // so no part of it survives the cut.
-        let secret = self.client_secret.expose();
-        let body = if secret.is_empty() {
-            reply.body.clone()
-        } else {
-            reply.body.replace(secret, "***")
-        };
         OctaneError::from_response(
             format!("{method} {}", self.short_url(url)),
             reply.status,
-            &body,
+            &reply.body,
+            &|text| self.log.redact(text),
         )
     }
 
@@ -325,7 +325,9 @@ impl Session {
             Err(error) => return Ok(Err(error)),
         };
 
-        self.cookies.update(response.headers());
+        for value in self.cookies.update(response.headers()) {
+            self.log.add_received_secret(&value);
+        }
         let status = response.status().as_u16();
         let retry_after = response
             .headers()
