@@ -177,6 +177,12 @@ impl Session {
         )
     }
 
+    /// Moves the deadline earlier, to `deadline`, when that is sooner. Replay uses it to
+    /// apply one `timeout` to all its entries.
+    pub(crate) fn limit_deadline(&mut self, deadline: Instant) {
+        self.deadline = self.deadline.min(deadline);
+    }
+
     /// Returns the time left before the `timeout` deadline.
     pub(crate) fn remaining(&self) -> Duration {
         self.deadline.saturating_duration_since(Instant::now())
