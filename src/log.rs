@@ -87,11 +87,26 @@ impl Log {
 
     fn write(&self, line: &str) {
         // One line per message: a newline inside a message (say, from a server's text) must not
-        // start a line that the runner could read as a workflow command. The runner also reads
-        // the older `##[command]` form anywhere in a line, so that marker is broken up.
-        let line = line.replace(['\r', '\n'], " ").replace("##[", "# #[");
+        // start a line that the runner could read as a workflow command.
+        let line = clean_line(line);
         let _ = writeln!(std::io::stderr().lock(), "{line}");
     }
+}
+
+/// Puts a message on one line without terminal control characters. Line breaks become spaces,
+/// and other control characters (such as the ESC of a colour code in an id) become `?`. The
+/// runner also reads the older `##[command]` form anywhere in a line, so that marker is broken
+/// up.
+fn clean_line(line: &str) -> String {
+    line.chars()
+        .map(|c| match c {
+            '\r' | '\n' => ' ',
+            '\t' => '\t',
+            c if c.is_control() => '?',
+            c => c,
+        })
+        .collect::<String>()
+        .replace("##[", "# #[")
 }
 
 /// Escapes a workflow command's message as the GitHub runner expects.
@@ -131,8 +146,16 @@ mod tests {
     #[test]
     fn old_command_form_is_broken_up() {
         assert_eq!(
-            "octane-report: id ##[error]x".replace("##[", "# #["),
+            clean_line("octane-report: id ##[error]x"),
             "octane-report: id # #[error]x"
+        );
+    }
+
+    #[test]
+    fn control_characters_are_replaced() {
+        assert_eq!(
+            clean_line("b1\n::error::INJECTED\x1b[31mRED\x1b[0m\u{9b}2J\tend"),
+            "b1 ::error::INJECTED?[31mRED?[0m?2J\tend"
         );
     }
 
