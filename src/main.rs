@@ -7,6 +7,7 @@ mod ci;
 mod cli;
 mod delivery;
 mod env;
+mod files;
 mod github_api;
 mod junit;
 mod log;

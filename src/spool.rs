@@ -9,12 +9,15 @@
 //! name and renamed when complete, so a reader never sees half an entry.
 
 use std::fs;
+use std::io::Write as _;
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
+use crate::files::{self, Links};
 use crate::octane::{BuildReport, Registration};
 use crate::target::Target;
 
@@ -66,16 +69,6 @@ impl Entry {
             last_error,
         }
     }
-
-    /// Returns the Octane address stored in the entry.
-    pub(crate) fn target(&self) -> Target {
-        Target {
-            base: self.url.clone(),
-            shared_space: self.shared_space.clone(),
-            workspace: self.workspace.clone(),
-            plain_http: self.url.starts_with("http://"),
-        }
-    }
 }
 
 /// Resolves the `spool_dir` setting: relative paths are inside the workspace.
@@ -88,7 +81,8 @@ pub(crate) fn resolve_dir(setting: Option<&Path>, workspace: &Path) -> PathBuf {
     }
 }
 
-/// Writes an entry with copies of its test-result payloads and returns its folder.
+/// Writes an entry with copies of its test-result payloads and returns its folder. On failure
+/// the partly written `.tmp` folder is removed.
 pub(crate) fn write(dir: &Path, entry: &Entry, payloads: &[PathBuf]) -> anyhow::Result<PathBuf> {
     let name = format!(
         "{}-{}-{}",
@@ -98,14 +92,45 @@ pub(crate) fn write(dir: &Path, entry: &Entry, payloads: &[PathBuf]) -> anyhow::
     );
     let partial = dir.join(format!("{name}.tmp"));
     let done = dir.join(&name);
-    fs::create_dir_all(&partial)
+    // Payloads contain test output, which other local users need not read.
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)
+        .with_context(|| format!("cannot create the spool directory `{}`", dir.display()))?;
+    fs::DirBuilder::new()
+        .mode(0o700)
+        .create(&partial)
         .with_context(|| format!("cannot create the spool folder `{}`", partial.display()))?;
+    let result = write_files(&partial, entry, payloads).and_then(|()| {
+        fs::rename(&partial, &done)
+            .with_context(|| format!("cannot rename `{}`", partial.display()))
+    });
+    if let Err(error) = result {
+        return match fs::remove_dir_all(&partial) {
+            Ok(()) => Err(error),
+            Err(e) => Err(error.context(format!(
+                "the partial folder `{}` could not be removed either ({e}); remove it",
+                partial.display()
+            ))),
+        };
+    }
+    Ok(done)
+}
 
+/// Writes the payload copies and `entry.json` into the `.tmp` folder.
+fn write_files(partial: &Path, entry: &Entry, payloads: &[PathBuf]) -> anyhow::Result<()> {
     let mut entry = entry.clone();
     entry.test_results.clear();
     for (index, payload) in payloads.iter().enumerate() {
         let file = format!("test-results-{}.xml", index + 1);
-        fs::copy(payload, partial.join(&file)).with_context(|| {
+        let copy = || -> std::io::Result<()> {
+            let mut source = fs::File::open(payload)?;
+            let mut target = private_file(&partial.join(&file))?;
+            std::io::copy(&mut source, &mut target)?;
+            target.sync_all()
+        };
+        copy().with_context(|| {
             format!(
                 "cannot copy the test-result payload `{}` to the spool",
                 payload.display()
@@ -115,28 +140,30 @@ pub(crate) fn write(dir: &Path, entry: &Entry, payloads: &[PathBuf]) -> anyhow::
     }
     let json = serde_json::to_vec_pretty(&entry).context("cannot encode the spool entry")?;
     let entry_path = partial.join(ENTRY_FILE);
-    fs::write(&entry_path, json)
-        .with_context(|| format!("cannot write `{}`", entry_path.display()))?;
-    fs::rename(&partial, &done)
-        .with_context(|| format!("cannot rename `{}`", partial.display()))?;
-    Ok(done)
+    private_file(&entry_path)
+        .and_then(|mut file| {
+            file.write_all(&json)?;
+            file.sync_all()
+        })
+        .with_context(|| format!("cannot write `{}`", entry_path.display()))
 }
 
-/// Reads an entry's `entry.json`.
+/// Creates a new file that only its owner can read and write.
+fn private_file(path: &Path) -> std::io::Result<fs::File> {
+    fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// Reads an entry's `entry.json` and checks that every payload it lists is a regular file
+/// inside the entry folder.
 pub(crate) fn read(entry_dir: &Path) -> anyhow::Result<Entry> {
     let path = entry_dir.join(ENTRY_FILE);
-    let size = fs::metadata(&path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?
-        .len();
-    if size > MAX_ENTRY_BYTES {
-        bail!(
-            "`{}` is {size} bytes, more than the {MAX_ENTRY_BYTES}-byte limit",
-            path.display()
-        );
-    }
-    let text =
-        fs::read_to_string(&path).with_context(|| format!("cannot read `{}`", path.display()))?;
-    let entry: Entry = serde_json::from_str(&text)
+    let bytes = files::read_limited(&path, Links::Reject, MAX_ENTRY_BYTES)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
+    let entry: Entry = serde_json::from_slice(&bytes)
         .with_context(|| format!("invalid spool entry `{}`", path.display()))?;
     if entry.format != FORMAT {
         bail!(
@@ -146,42 +173,109 @@ pub(crate) fn read(entry_dir: &Path) -> anyhow::Result<Entry> {
         );
     }
     for file in &entry.test_results {
-        if file.contains(['/', '\\']) || file.starts_with('.') {
+        if file.is_empty() || file.contains(['/', '\\', '\0']) || file.starts_with('.') {
             bail!(
                 "invalid spool entry `{}`: test-result file name `{}` is not a plain file name",
                 path.display(),
                 file.escape_default()
             );
         }
+        // A symlink, FIFO or device in the folder would send or block on something that is
+        // not the entry's own payload.
+        let payload = entry_dir.join(file);
+        let metadata = fs::symlink_metadata(&payload)
+            .with_context(|| format!("cannot read payload `{}`", payload.display()))?;
+        if !metadata.file_type().is_file() {
+            bail!(
+                "invalid spool entry `{}`: test-result payload `{}` is not a regular file",
+                path.display(),
+                payload.display()
+            );
+        }
     }
     Ok(entry)
 }
 
-/// Lists the entry folders to replay: `dir` itself when it is one entry, else its complete
-/// entries in name order, which is the order they were written.
-pub(crate) fn list(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    if !dir.is_dir() {
-        bail!(
+/// The folders of a spool directory.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Listing {
+    /// Complete entries in name order, which is the order they were written.
+    pub(crate) entries: Vec<PathBuf>,
+    /// `.tmp` folders: entries that a run started but never finished writing.
+    pub(crate) partial: Vec<PathBuf>,
+}
+
+/// Lists the spool directory `dir`. Only real subfolders (not symlinks) that contain a regular
+/// `entry.json` are entries. `dir` itself must not be an entry, because replay removes what
+/// it delivered and `dir` may contain other entries and files.
+pub(crate) fn list(dir: &Path) -> anyhow::Result<Listing> {
+    match fs::metadata(dir) {
+        Ok(metadata) if metadata.is_dir() => {}
+        Ok(_) => bail!(
+            "`{}` is not a directory: pass the spool directory (`spool_dir`) that a failed run \
+             named",
+            dir.display()
+        ),
+        Err(_) => bail!(
             "spool directory `{}` not found: pass the `spool_dir` folder that a failed run named",
             dir.display()
+        ),
+    }
+    if fs::symlink_metadata(dir.join(ENTRY_FILE)).is_ok() {
+        let parent = dir.parent().unwrap_or(Path::new("."));
+        bail!(
+            "`{}` is one spool entry, not a spool directory: pass the folder that contains it \
+             (`{}`), or move the entry into an empty folder and pass that folder",
+            dir.display(),
+            parent.display()
         );
     }
-    if dir.join(ENTRY_FILE).is_file() {
-        return Ok(vec![dir.to_path_buf()]);
-    }
-    let mut entries = Vec::new();
-    let listing = fs::read_dir(dir).with_context(|| format!("cannot list `{}`", dir.display()))?;
-    for item in listing {
-        let path = item
-            .with_context(|| format!("cannot list `{}`", dir.display()))?
-            .path();
-        let partial = path.extension().is_some_and(|ext| ext == "tmp");
-        if !partial && path.join(ENTRY_FILE).is_file() {
-            entries.push(path);
+    let mut listing = Listing::default();
+    let items = fs::read_dir(dir).with_context(|| format!("cannot list `{}`", dir.display()))?;
+    for item in items {
+        let item = item.with_context(|| format!("cannot list `{}`", dir.display()))?;
+        if !item.file_type().is_ok_and(|t| t.is_dir()) {
+            continue;
+        }
+        let path = item.path();
+        if path.extension().is_some_and(|ext| ext == "tmp") {
+            listing.partial.push(path);
+        } else if fs::symlink_metadata(path.join(ENTRY_FILE)).is_ok_and(|m| m.is_file()) {
+            listing.entries.push(path);
         }
     }
-    entries.sort();
-    Ok(entries)
+    listing.entries.sort();
+    listing.partial.sort();
+    Ok(listing)
+}
+
+/// Removes a delivered entry: `entry.json` first, so an interrupted removal never leaves an
+/// entry whose payloads are gone, then the listed payloads, then the folder when it is empty.
+/// Returns false when `entry.json` was already gone.
+pub(crate) fn remove(entry_dir: &Path, entry: &Entry) -> anyhow::Result<bool> {
+    let entry_path = entry_dir.join(ENTRY_FILE);
+    match fs::remove_file(&entry_path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => {
+            return Err(e).with_context(|| format!("cannot remove `{}`", entry_path.display()));
+        }
+    }
+    for file in &entry.test_results {
+        let path = entry_dir.join(file);
+        match fs::remove_file(&path) {
+            Ok(()) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e).with_context(|| format!("cannot remove `{}`", path.display())),
+        }
+    }
+    fs::remove_dir(entry_dir).with_context(|| {
+        format!(
+            "cannot remove the folder `{}`; it contains files that are not part of the entry",
+            entry_dir.display()
+        )
+    })?;
+    Ok(true)
 }
 
 /// Turns an id into a short, portable part of a file name.
@@ -248,7 +342,7 @@ mod tests {
         let entry = sample();
 
         let written = write(&dir, &entry, std::slice::from_ref(&payload)).unwrap();
-        let listed = list(&dir).unwrap();
+        let listed = list(&dir).unwrap().entries;
         let read_back = read(&written).unwrap();
 
         assert_eq!(listed, vec![written.clone()]);
@@ -272,7 +366,8 @@ mod tests {
             "{}",
             written.display()
         );
-        assert_eq!(list(&written).unwrap(), vec![written.clone()]);
+        let error = format!("{:#}", list(&written).unwrap_err());
+        assert!(error.contains("is one spool entry"), "{error}");
         fs::remove_dir_all(&dir).unwrap();
         fs::remove_file(&payload).unwrap();
     }
@@ -283,7 +378,9 @@ mod tests {
         fs::create_dir_all(dir.join("20260314T000000Z-1-1.tmp")).unwrap();
         fs::write(dir.join("20260314T000000Z-1-1.tmp").join(ENTRY_FILE), "{}").unwrap();
 
-        assert_eq!(list(&dir).unwrap(), Vec::<PathBuf>::new());
+        let listing = list(&dir).unwrap();
+        assert_eq!(listing.entries, Vec::<PathBuf>::new());
+        assert_eq!(listing.partial, vec![dir.join("20260314T000000Z-1-1.tmp")]);
         fs::remove_dir_all(&dir).unwrap();
     }
 
@@ -302,6 +399,51 @@ mod tests {
         let error = format!("{:#}", read(&written).unwrap_err());
 
         assert!(error.contains("not a plain file name"), "{error}");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn failed_write_removes_partial_folder() {
+        let dir = temp_dir("failed");
+        let missing = dir.join("missing-payload.xml");
+
+        let error = write(&dir, &sample(), &[missing]).unwrap_err();
+
+        assert!(format!("{error:#}").contains("cannot copy"), "{error:#}");
+        assert_eq!(fs::read_dir(&dir).unwrap().count(), 0, "left behind");
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn spool_files_are_private() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = temp_dir("modes");
+
+        let written = write(&dir, &sample(), &[]).unwrap();
+
+        let mode = |path: &Path| fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        assert_eq!(mode(&written), 0o700);
+        assert_eq!(mode(&written.join(ENTRY_FILE)), 0o600);
+        fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn remove_keeps_foreign_files() {
+        let dir = temp_dir("remove");
+        let written = write(&dir, &sample(), &[]).unwrap();
+        fs::write(written.join("notes.txt"), "not part of the entry").unwrap();
+        let entry = read(&written).unwrap();
+
+        let error = remove(&written, &entry).unwrap_err();
+
+        assert!(
+            format!("{error:#}").contains("not part of the entry"),
+            "{error:#}"
+        );
+        assert!(written.join("notes.txt").is_file());
+        assert!(!written.join(ENTRY_FILE).exists());
+        assert!(!remove(&written, &entry).unwrap(), "already removed");
         fs::remove_dir_all(&dir).unwrap();
     }
 

@@ -160,7 +160,7 @@ fn find_ui_segment(path: &str) -> Option<usize> {
     None
 }
 
-fn check_id(key: &str, value: &str) -> anyhow::Result<()> {
+pub(crate) fn check_id(key: &str, value: &str) -> anyhow::Result<()> {
     if value.is_empty() || value.len() > 18 || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(invalid(key, value, "digits, e.g. 1001", "not a number"));
     }

@@ -262,3 +262,54 @@ fn malformed_huge_and_missing_answers() {
         assert_eq!(spool_entries(dir.path()).len(), 1, "{name}");
     }
 }
+
+#[test]
+fn unwritable_spool_exits_2_and_names_error() {
+    let fake = FakeOctane::start();
+    let dir = TempDir::new("nospool");
+    let not_a_folder = dir.file("afile");
+    std::fs::write(&not_a_folder, "").unwrap();
+    for _ in 0..6 {
+        fake.add_fault(
+            "PUT",
+            "analytics/ci/builds",
+            Fault::Reply(503, Vec::new(), "{}".into()),
+        );
+    }
+    let mut env = plain_env(&fake, &dir);
+    set(&mut env, "OCTANE_SPOOL_DIR", not_a_folder.to_str().unwrap());
+
+    let result = run_bounded(&env, &[], LIMIT);
+
+    assert_eq!(result.code, 2, "{}", result.stderr);
+    assert!(
+        result
+            .stderr
+            .contains("could not be saved to the spool, so it is lost"),
+        "{}",
+        result.stderr
+    );
+    let names: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|item| item.unwrap().file_name())
+        .collect();
+    assert_eq!(names, vec![std::ffi::OsString::from("afile")]);
+}
+
+#[test]
+fn control_characters_in_ids_are_not_logged() {
+    let fake = FakeOctane::start();
+    let dir = TempDir::new("ansi");
+    let mut env = plain_env(&fake, &dir);
+    set(&mut env, "OCTANE_BUILD_ID", "b1\x1b[31mRED\x1b[0m");
+
+    let result = run_bounded(&env, &[], LIMIT);
+
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    assert!(!result.stderr.contains('\x1b'), "{:?}", result.stderr);
+    assert!(
+        result.stderr.contains("b1?[31mRED?[0m"),
+        "{}",
+        result.stderr
+    );
+}

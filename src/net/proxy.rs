@@ -80,6 +80,12 @@ impl ProxyEnv {
                  use an http:// or https:// proxy"
             );
         }
+        check_proxy_address(value).map_err(|reason| {
+            anyhow!(
+                "invalid proxy `{shown}` in {variable}: {reason}; expected \
+                 http://[USER:PASSWORD@]HOST:PORT"
+            )
+        })?;
         let proxy = ureq::Proxy::new(value).map_err(|e| {
             anyhow!("invalid proxy `{shown}` in {variable}: {e}; expected http://[USER:PASSWORD@]HOST:PORT")
         })?;
@@ -89,7 +95,27 @@ impl ProxyEnv {
             variable: variable.clone(),
         }))
     }
+}
 
+/// Checks the host and port of a proxy URL, which ureq 3.5.2 accepts unchecked. The reason
+/// never contains the URL, because the URL may carry a password.
+fn check_proxy_address(value: &str) -> Result<(), String> {
+    let with_scheme = if value.contains("://") {
+        value.to_string()
+    } else {
+        format!("http://{value}")
+    };
+    let url = Url::parse(&with_scheme).map_err(|e| e.to_string())?;
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("no host".to_string());
+    }
+    if url.port() == Some(0) {
+        return Err("port 0 is not a valid port (1 to 65535)".to_string());
+    }
+    Ok(())
+}
+
+impl ProxyEnv {
     /// Tells whether a `NO_PROXY` entry matches the target's host and port.
     fn bypasses(&self, target: &Url) -> bool {
         let Some(host) = target.host_str() else {
@@ -341,5 +367,28 @@ mod tests {
             .to_string();
         assert!(error.contains("invalid proxy"), "{error}");
         assert!(error.contains("HTTPS_PROXY"), "{error}");
+    }
+
+    #[test]
+    fn bad_proxy_host_or_port_is_invalid() {
+        for value in [
+            "http://user:pa55word@127.0.0.1:99999",
+            "http://127.0.0.1:99999",
+            "http://user:pa55word@127.0.0.1:abc",
+            "http://user:pa55word@:18300",
+            "http://127.0.0.1:0",
+        ] {
+            let proxies = ProxyEnv::from_env(&Env::from_pairs([("HTTPS_PROXY", value)]));
+
+            let error = proxies
+                .proxy_for(&Url::parse("https://o.example.com/").unwrap())
+                .err()
+                .map(|e| e.to_string());
+
+            let error = error.unwrap_or_else(|| panic!("{value} was accepted"));
+            assert!(error.contains("invalid proxy"), "{value}: {error}");
+            assert!(error.contains("HTTPS_PROXY"), "{value}: {error}");
+            assert!(!error.contains("pa55word"), "{value}: {error}");
+        }
     }
 }

@@ -7,9 +7,11 @@ use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
+use rustls::CertificateError;
 use rustls::pki_types::CertificateDer;
 use ureq::tls::{Certificate, PemItem, RootCerts};
 
+use crate::files::{self, Links};
 use crate::log::Log;
 
 /// Largest CA bundle read. Distribution bundles with every public root are about 250 KB.
@@ -62,16 +64,10 @@ pub(crate) fn root_certs(
 
 /// Reads the certificates of a PEM bundle, checking that each one can be a trust anchor.
 fn read_bundle(path: &Path) -> anyhow::Result<Vec<Certificate<'static>>> {
-    let size = std::fs::metadata(path)
-        .with_context(|| format!("cannot read `{}`", path.display()))?
-        .len();
-    if size > MAX_BUNDLE_BYTES {
-        bail!(
-            "`{}` is {size} bytes, more than the {MAX_BUNDLE_BYTES}-byte limit",
-            path.display()
-        );
-    }
-    let pem = std::fs::read(path).with_context(|| format!("cannot read `{}`", path.display()))?;
+    // A symlink is followed, because system bundles are often links, but a FIFO or a device
+    // is rejected, and the limit holds while reading.
+    let pem = files::read_limited(path, Links::Follow, MAX_BUNDLE_BYTES)
+        .with_context(|| format!("cannot read `{}`", path.display()))?;
     let mut certs = Vec::new();
     let mut store = rustls::RootCertStore::empty();
     for item in ureq::tls::parse_pem(&pem) {
@@ -104,14 +100,80 @@ pub(crate) fn describe_failure(error: &ureq::Error) -> Option<String> {
             .and_then(|inner| inner.downcast_ref::<rustls::Error>()),
         _ => None,
     }?;
-    let hint = match tls_error {
-        rustls::Error::InvalidCertificate(_) => {
-            "if the server uses a private or corporate CA, set `ca_file` to a PEM bundle with \
-             that CA (or point SSL_CERT_FILE at one)"
-        }
-        _ => "check that the URL points to an HTTPS server",
+    Some(format!("TLS handshake failed: {}", explain(tls_error)))
+}
+
+/// Explains a TLS error in a sentence, with the fix that can help.
+fn explain(error: &rustls::Error) -> String {
+    let rustls::Error::InvalidCertificate(certificate) = error else {
+        return format!("{error}; check that the URL points to an HTTPS server");
     };
-    Some(format!("TLS handshake failed: {tls_error}; {hint}"))
+    match certificate {
+        CertificateError::UnknownIssuer => "the server's certificate was issued by an unknown CA; \
+             if the server uses a private or corporate CA, set `ca_file` to a PEM bundle with \
+             that CA (or point SSL_CERT_FILE at one)"
+            .to_string(),
+        CertificateError::ExpiredContext { not_after, .. } => format!(
+            "the server's certificate expired on {}; it must be renewed on the server",
+            date(not_after.as_secs())
+        ),
+        CertificateError::Expired => {
+            "the server's certificate has expired; it must be renewed on the server".to_string()
+        }
+        CertificateError::NotValidYetContext { not_before, .. } => format!(
+            "the server's certificate is valid only from {}; check the clocks",
+            date(not_before.as_secs())
+        ),
+        CertificateError::NotValidYet => {
+            "the server's certificate is not valid yet; check the clocks".to_string()
+        }
+        CertificateError::NotValidForNameContext {
+            expected,
+            presented,
+        } => {
+            let names: Vec<&str> = presented.iter().map(|name| plain_name(name)).collect();
+            let names = if names.is_empty() {
+                "no host name".to_string()
+            } else {
+                names.join(", ")
+            };
+            format!(
+                "the server's certificate is for {names}, not {}; check the host in `url`",
+                expected.to_str()
+            )
+        }
+        CertificateError::NotValidForName => {
+            "the server's certificate is not for the host in `url`; check the host in `url`"
+                .to_string()
+        }
+        CertificateError::Other(other)
+            if other.0.downcast_ref::<webpki::Error>()
+                == Some(&webpki::Error::CaUsedAsEndEntity) =>
+        {
+            "the server's certificate is a CA certificate, not a server certificate; the server \
+             must present a certificate that a CA issued for its host name"
+                .to_string()
+        }
+        other => format!("the server's certificate is invalid: {other}"),
+    }
+}
+
+/// Formats seconds since the Unix epoch as an RFC 3339 time in UTC.
+fn date(seconds: u64) -> String {
+    i64::try_from(seconds)
+        .ok()
+        .and_then(|s| chrono::DateTime::from_timestamp(s, 0))
+        .map_or_else(
+            || format!("{seconds} s after 1970"),
+            |time| time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        )
+}
+
+/// Returns the name inside webpki's `DnsName("host")` or `IpAddress(1.2.3.4)` form.
+fn plain_name(name: &str) -> &str {
+    name.split_once('(')
+        .and_then(|(_, rest)| rest.strip_suffix(')'))
+        .map_or(name, |inner| inner.trim_matches('"'))
 }
 
 #[cfg(test)]
@@ -156,6 +218,66 @@ mod tests {
             assert!(message.contains("invalid `ca_file`"), "{message}");
             assert!(message.contains(&path.display().to_string()), "{message}");
         }
+    }
+
+    fn described(certificate: CertificateError) -> String {
+        let error = ureq::Error::Rustls(rustls::Error::InvalidCertificate(certificate));
+        describe_failure(&error).unwrap()
+    }
+
+    #[test]
+    fn certificate_failures_in_plain_words() {
+        use rustls::pki_types::{ServerName, UnixTime};
+        use std::time::Duration;
+
+        let expired = described(CertificateError::ExpiredContext {
+            time: UnixTime::since_unix_epoch(Duration::from_secs(1_773_480_000)),
+            not_after: UnixTime::since_unix_epoch(Duration::from_secs(1_704_067_200)),
+        });
+        let wrong_host = described(CertificateError::NotValidForNameContext {
+            expected: ServerName::try_from("127.0.0.1").unwrap(),
+            presented: vec![r#"DnsName("other.example")"#.to_string()],
+        });
+        let ca_as_server = described(CertificateError::Other(rustls::OtherError(Arc::new(
+            webpki::Error::CaUsedAsEndEntity,
+        ))));
+        let unknown = described(CertificateError::UnknownIssuer);
+
+        assert!(
+            expired.contains("expired on 2024-01-01T00:00:00Z"),
+            "{expired}"
+        );
+        assert!(
+            wrong_host.contains("is for other.example, not 127.0.0.1"),
+            "{wrong_host}"
+        );
+        assert!(
+            ca_as_server.contains("is a CA certificate"),
+            "{ca_as_server}"
+        );
+        assert!(!ca_as_server.contains("OtherError"), "{ca_as_server}");
+        for message in [&expired, &wrong_host, &ca_as_server] {
+            assert!(!message.contains("ca_file"), "{message}");
+        }
+        assert!(unknown.contains("set `ca_file`"), "{unknown}");
+    }
+
+    #[test]
+    fn ca_file_must_be_regular_file() {
+        let dir =
+            std::env::temp_dir().join(format!("octane-report-tls-kinds-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let fifo = dir.join("fifo.pem");
+        let _ = std::fs::remove_file(&fifo);
+        crate::files::tests::make_fifo(&fifo);
+
+        for path in [fifo.as_path(), Path::new("/dev/zero")] {
+            let error = root_certs(Some(path), None, &Log::default()).err();
+
+            let message = format!("{:#}", error.expect("an error"));
+            assert!(message.contains("not a regular file"), "{message}");
+        }
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 
     #[test]

@@ -10,6 +10,7 @@ mod test_results;
 pub(crate) use entities::{
     BuildReport, Ensured, Registration, ensure_pipeline, ensure_server, plan, report_build,
 };
+pub(crate) use error::OctaneError;
 pub(crate) use retry::RetryPolicy;
 pub(crate) use session::{Session, USER_AGENT};
 pub(crate) use test_results::{TaskOutcome, upload_test_results};

@@ -116,8 +116,9 @@ pub(crate) fn retryable_error(error: &ureq::Error) -> Option<&'static str> {
     }
 }
 
-/// Parses a `Retry-After` value: delay seconds or an HTTP date. A date in the past is a zero
-/// wait. Returns `None` for anything else.
+/// Parses a `Retry-After` value: delay seconds or an HTTP date. Returns `None` for anything
+/// else, and for a date that is not in the future, which usually means that the server's clock
+/// is wrong, so the normal backoff applies instead of retrying at once.
 pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
@@ -126,7 +127,7 @@ pub(crate) fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Durat
     // IMF-fixdate ("Sun, 06 Nov 1994 08:49:37 GMT") is a valid RFC 2822 date.
     let date = DateTime::parse_from_rfc2822(value).ok()?;
     let wait = date.with_timezone(&Utc) - now;
-    Some(wait.to_std().unwrap_or(Duration::ZERO))
+    wait.to_std().ok().filter(|wait| !wait.is_zero())
 }
 
 /// Caps a `Retry-After` wait at the maximum backoff wait.
@@ -183,7 +184,7 @@ mod tests {
         );
         assert_eq!(
             parse_retry_after("Sat, 14 Mar 2026 08:00:00 GMT", now),
-            Some(Duration::ZERO),
+            None,
             "date in the past"
         );
         assert_eq!(parse_retry_after("soon", now), None);

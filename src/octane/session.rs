@@ -1,7 +1,6 @@
 //! A signed-in Octane session: cookies, the one sign-in again on 401, retries of temporary
 //! failures, timeouts and error bodies.
 
-use std::fs::File;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
@@ -14,6 +13,7 @@ use super::error::OctaneError;
 use super::retry::{
     RetryPolicy, cap_retry_after, parse_retry_after, retryable_error, retryable_status,
 };
+use crate::files::{self, Links};
 use crate::log::Log;
 use crate::net::describe_tls_failure;
 use crate::settings::Secret;
@@ -47,7 +47,10 @@ struct CookieJar {
 }
 
 impl CookieJar {
-    fn update(&mut self, headers: &ureq::http::HeaderMap) {
+    /// Applies the `Set-Cookie` headers and returns every cookie value they carried, so the
+    /// caller can keep those values out of messages.
+    fn update(&mut self, headers: &ureq::http::HeaderMap) -> Vec<String> {
+        let mut received = Vec::new();
         for value in headers.get_all(header::SET_COOKIE) {
             let Ok(text) = value.to_str() else { continue };
             let mut parts = text.split(';');
@@ -55,6 +58,7 @@ impl CookieJar {
                 continue;
             };
             let (name, value) = (name.trim(), value.trim().trim_matches('"'));
+            received.push(value.to_string());
             let expired = parts.any(|attribute| {
                 let attribute = attribute.trim().to_ascii_lowercase();
                 attribute == "max-age=0" || attribute.starts_with("max-age=-")
@@ -64,6 +68,7 @@ impl CookieJar {
                 self.cookies.push((name.to_string(), value.to_string()));
             }
         }
+        received
     }
 
     fn header(&self) -> Option<String> {
@@ -104,6 +109,7 @@ impl Session {
         policy: RetryPolicy,
         log: &Log,
     ) -> Session {
+        log.add_secret(client_secret.expose());
         Session {
             agent,
             base: target.base.clone(),
@@ -160,21 +166,21 @@ impl Session {
         }
     }
 
-    /// Builds the error for a failed response.
+    /// Builds the error for a failed response, with every known secret and cookie value
+    /// removed.
     pub(crate) fn error(&self, method: &Method, url: &str, reply: &Reply) -> OctaneError {
-        // A server may echo the request; the secret goes before the body is parsed and cut,
-        // so no part of it survives the cut.
-        let secret = self.client_secret.expose();
-        let body = if secret.is_empty() {
-            reply.body.clone()
-        } else {
-            reply.body.replace(secret, "***")
-        };
         OctaneError::from_response(
             format!("{method} {}", self.short_url(url)),
             reply.status,
-            &body,
+            &reply.body,
+            &|text| self.log.redact(text),
         )
+    }
+
+    /// Moves the deadline earlier, to `deadline`, when that is sooner. Replay uses it to
+    /// apply one `timeout` to all its entries.
+    pub(crate) fn limit_deadline(&mut self, deadline: Instant) {
+        self.deadline = self.deadline.min(deadline);
     }
 
     /// Returns the time left before the `timeout` deadline.
@@ -311,7 +317,7 @@ impl Session {
                 self.run(request, timeout)
             }
             Body::XmlFile(path) => {
-                let file = File::open(path)
+                let file = files::open_regular(path, Links::Reject)
                     .with_context(|| format!("cannot read payload `{}`", path.display()))?;
                 let request = builder
                     .header(header::CONTENT_TYPE, "application/xml")
@@ -325,7 +331,9 @@ impl Session {
             Err(error) => return Ok(Err(error)),
         };
 
-        self.cookies.update(response.headers());
+        for value in self.cookies.update(response.headers()) {
+            self.log.add_received_secret(&value);
+        }
         let status = response.status().as_u16();
         let retry_after = response
             .headers()

@@ -69,6 +69,9 @@ pub enum Fault {
     Drop,
     /// Expire every session, so the request gets a 401.
     ExpireSession,
+    /// Respond with this status and an Octane error whose description lists the request
+    /// headers, as a gateway that echoes the request does.
+    EchoHeaders(u16),
 }
 
 /// A fault for the next request whose method and path match.
@@ -385,6 +388,14 @@ fn handle(mut request: Request, state: &Mutex<State>) {
         Some(Fault::Delay(wait)) => {
             std::thread::sleep(wait);
             route(state, request.method(), &url, &headers, &body)
+        }
+        Some(Fault::EchoHeaders(status)) => {
+            let listed: Vec<String> = headers.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+            octane_error(
+                status,
+                "platform.bad_request",
+                &format!("bad request, headers were: {}", listed.join("; ")),
+            )
         }
         Some(Fault::ExpireSession) => {
             lock(state).sessions.clear();
