@@ -18,33 +18,22 @@ use crate::target::Target;
 /// First wait between task status requests.
 const FIRST_POLL: Duration = Duration::from_millis(500);
 
-/// A folder of converted payloads, removed when dropped.
+/// A private folder of converted payloads (mode 0700, random name), removed when dropped.
 pub(crate) struct PayloadDir {
-    path: PathBuf,
+    dir: tempfile::TempDir,
 }
 
 impl PayloadDir {
     fn create() -> anyhow::Result<PayloadDir> {
-        let nanos = Utc::now().timestamp_nanos_opt().unwrap_or_default();
-        let path =
-            std::env::temp_dir().join(format!("octane-report-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&path).with_context(|| {
-            format!(
-                "cannot create the folder `{}` for test-result payloads",
-                path.display()
-            )
-        })?;
-        Ok(PayloadDir { path })
+        let dir = tempfile::Builder::new()
+            .prefix("octane-report-")
+            .tempdir()
+            .context("cannot create a temporary folder for test-result payloads")?;
+        Ok(PayloadDir { dir })
     }
 
     pub(crate) fn path(&self) -> &Path {
-        &self.path
-    }
-}
-
-impl Drop for PayloadDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.path);
+        self.dir.path()
     }
 }
 
