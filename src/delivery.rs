@@ -28,17 +28,35 @@ pub(crate) struct Job<'a> {
     pub(crate) test_counts: &'a [Counts],
 }
 
-/// Delivers a job in one signed-in session.
-pub(crate) fn deliver(session: &mut Session, job: &Job, log: &Log) -> anyhow::Result<Delivered> {
+/// Octane entity ids learned so far, kept when a later request fails.
+#[derive(Debug, Default)]
+pub(crate) struct Found {
+    pub(crate) server_id: Option<String>,
+    pub(crate) pipeline_id: Option<String>,
+}
+
+/// Delivers a job in one signed-in session. `found` receives each entity id as soon as it is
+/// known, so a caller can still name them after a failure.
+pub(crate) fn deliver(
+    session: &mut Session,
+    job: &Job,
+    found: &mut Found,
+    log: &Log,
+) -> anyhow::Result<Delivered> {
     session.sign_in()?;
-    let result = deliver_signed_in(session, job, log);
+    let result = deliver_signed_in(session, job, found, log);
     if let Err(e) = session.sign_out() {
         log.warn(&format!("sign-out failed: {e:#}"));
     }
     result
 }
 
-fn deliver_signed_in(session: &mut Session, job: &Job, log: &Log) -> anyhow::Result<Delivered> {
+fn deliver_signed_in(
+    session: &mut Session,
+    job: &Job,
+    found: &mut Found,
+    log: &Log,
+) -> anyhow::Result<Delivered> {
     let Job {
         target,
         registration,
@@ -47,6 +65,7 @@ fn deliver_signed_in(session: &mut Session, job: &Job, log: &Log) -> anyhow::Res
         test_counts,
     } = job;
     let server = octane::ensure_server(session, target, registration)?;
+    found.server_id = Some(server.id.clone());
     log.info(&format!(
         "CI server {} {} (id {})",
         registration.server_id,
@@ -58,6 +77,7 @@ fn deliver_signed_in(session: &mut Session, job: &Job, log: &Log) -> anyhow::Res
         server.id
     ));
     let pipeline = octane::ensure_pipeline(session, target, registration, &server.id)?;
+    found.pipeline_id = Some(pipeline.id.clone());
     log.info(&format!(
         "pipeline {} {} (id {})",
         registration.pipeline_name,

@@ -190,7 +190,7 @@ impl Replay<'_> {
             test_payloads: &payloads,
             test_counts: &[],
         };
-        delivery::deliver(&mut session, &job, log)?;
+        delivery::deliver(&mut session, &job, &mut delivery::Found::default(), log)?;
         Ok(entry)
     }
 }

@@ -114,7 +114,8 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
         test_payloads: tests.as_ref().map_or(&[], |t| t.payloads.as_slice()),
         test_counts: tests.as_ref().map_or(&[], |t| t.payload_counts.as_slice()),
     };
-    match delivery::deliver(&mut session, &job, log) {
+    let mut found = delivery::Found::default();
+    match delivery::deliver(&mut session, &job, &mut found, log) {
         Ok(delivered) => {
             write_success_outputs(
                 &files,
@@ -137,11 +138,30 @@ pub(crate) fn run(env: &Env, dry_run_flag: bool, log: &mut Log) -> Result<Outcom
             log.error(&message);
             let spool_dir = spool::resolve_dir(settings.spool_dir.as_deref(), &context.workspace);
             let spooled = delivery::spool_job(&spool_dir, &job, &error, log);
+            write_found_ids(&files, &target, &found, log);
             write_failure_outputs(&files, &context, &error, spooled.is_some(), &spool_dir, log);
             Ok(Outcome::DeliveryFailed {
                 fail_on_error: settings.fail_on_error,
             })
         }
+    }
+}
+
+/// Writes the entity ids a failed delivery still learned, so later steps can link to them.
+fn write_found_ids(files: &GitHubFiles, target: &Target, found: &delivery::Found, log: &Log) {
+    let mut outputs = Vec::new();
+    if let Some(id) = &found.server_id {
+        outputs.push(("server_id", id.clone()));
+    }
+    if let Some(id) = &found.pipeline_id {
+        outputs.push(("pipeline_id", id.clone()));
+        outputs.push(("pipeline_url", pipeline_link(target, id)));
+    }
+    if outputs.is_empty() {
+        return;
+    }
+    if let Err(e) = files.set_outputs(&outputs) {
+        log.warn(&format!("{e:#}"));
     }
 }
 

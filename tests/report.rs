@@ -635,3 +635,35 @@ fn dry_run_prints_no_mask_line() {
     );
     assert!(!result.stdout.contains("::add-mask::"), "{}", result.stdout);
 }
+
+#[test]
+fn failed_build_report_keeps_found_ids() {
+    let fake = FakeOctane::start();
+    let dir = TempDir::new("foundids");
+    fake.add_fault(
+        "PUT",
+        "analytics/ci/builds",
+        Fault::Reply(
+            400,
+            vec![],
+            r#"{"error_code":"x","description":"rejected"}"#.into(),
+        ),
+    );
+
+    let result = run(&github_env(&fake, dir.path(), "1"), &[]);
+
+    assert_eq!(result.code, 0, "{}", result.stderr);
+    let output = read(&dir.file("output"));
+    let server_id = &fake.servers()[0].id;
+    let pipeline_id = &fake.pipelines()[0].id;
+    assert!(
+        output.contains(&format!("server_id={server_id}\n")),
+        "{output}"
+    );
+    assert!(
+        output.contains(&format!("pipeline_id={pipeline_id}\n")),
+        "{output}"
+    );
+    assert!(output.contains("pipeline_url="), "{output}");
+    assert!(!output.contains("build_id="), "{output}");
+}
