@@ -201,6 +201,27 @@ fn run_pre_entrypoint(fake: &FakeOctane, file_commands: &TempDir, workspace: &Te
     started_at
 }
 
+/// Checks that the fake holds exactly one CI server (with `instance_id`), one pipeline and one
+/// build with the given ci id, result and start time, and that it saw no invalid request.
+fn assert_one_build(
+    fake: &FakeOctane,
+    instance_id: &str,
+    build_ci_id: &str,
+    result: &str,
+    start_time: i64,
+) {
+    assert_eq!(fake.violations(), Vec::<String>::new());
+    let servers = fake.servers();
+    assert_eq!(servers.len(), 1, "CI servers: {servers:?}");
+    assert_eq!(servers[0].instance_id, instance_id);
+    assert_eq!(fake.pipelines().len(), 1);
+    let builds = fake.builds();
+    assert_eq!(builds.len(), 1, "builds: {builds:?}");
+    assert_eq!(builds[0].build_ci_id, build_ci_id);
+    assert_eq!(builds[0].result, result);
+    assert_eq!(builds[0].start_time, start_time);
+}
+
 #[test]
 fn pre_entrypoint_records_start() {
     if !container_check_enabled("pre_entrypoint_records_start") {
@@ -347,15 +368,13 @@ fn plugin_image_reports_drone_build() {
         .run(&[]);
 
     assert_eq!(run.code, 0, "the plugin failed:\n{}", run.stderr);
-    assert_eq!(fake.violations(), Vec::<String>::new());
-    assert_eq!(fake.servers().len(), 1);
-    assert_eq!(fake.servers()[0].instance_id, "drone:drone.example.com");
-    assert_eq!(fake.pipelines().len(), 1);
-    let builds = fake.builds();
-    assert_eq!(builds.len(), 1, "builds: {builds:?}");
-    assert_eq!(builds[0].build_ci_id, "318");
-    assert_eq!(builds[0].result, "failure");
-    assert_eq!(builds[0].start_time, 1_773_479_980_000);
+    assert_one_build(
+        &fake,
+        "drone:drone.example.com",
+        "318",
+        "failure",
+        1_773_479_980_000,
+    );
     assert_no_secret(&run, &[], &[FAKE_CLIENT_SECRET]);
 }
 
@@ -394,16 +413,13 @@ fn plugin_image_reports_woodpecker_build() {
         .run(&[]);
 
     assert_eq!(run.code, 0, "the plugin failed:\n{}", run.stderr);
-    assert_eq!(fake.violations(), Vec::<String>::new());
-    let servers = fake.servers();
-    assert_eq!(servers.len(), 1, "CI servers: {servers:?}");
-    assert_eq!(servers[0].instance_id, "woodpecker:ci.example.org");
-    assert_eq!(fake.pipelines().len(), 1);
-    let builds = fake.builds();
-    assert_eq!(builds.len(), 1, "builds: {builds:?}");
-    assert_eq!(builds[0].build_ci_id, "318");
-    assert_eq!(builds[0].result, "failure");
-    assert_eq!(builds[0].start_time, 1_773_479_980_000);
+    assert_one_build(
+        &fake,
+        "woodpecker:ci.example.org",
+        "318",
+        "failure",
+        1_773_479_980_000,
+    );
     assert_no_secret(&run, &[], &[FAKE_CLIENT_SECRET]);
 }
 
@@ -449,16 +465,13 @@ fn gitlab_image_runs_job_script() {
         "stdout: {}",
         run.stdout
     );
-    assert_eq!(fake.violations(), Vec::<String>::new());
-    let servers = fake.servers();
-    assert_eq!(servers.len(), 1, "CI servers: {servers:?}");
-    assert_eq!(servers[0].instance_id, "gitlab:gitlab.example.com");
-    assert_eq!(fake.pipelines().len(), 1);
-    let builds = fake.builds();
-    assert_eq!(builds.len(), 1, "builds: {builds:?}");
-    assert_eq!(builds[0].build_ci_id, "912345");
-    assert_eq!(builds[0].result, "failure");
-    assert_eq!(builds[0].start_time, 1_773_479_885_000);
+    assert_one_build(
+        &fake,
+        "gitlab:gitlab.example.com",
+        "912345",
+        "failure",
+        1_773_479_885_000,
+    );
     assert_no_secret(&run, &[], &[FAKE_CLIENT_SECRET]);
 }
 

@@ -16,6 +16,20 @@ fn assert_clean(run: &Run, dir: &TempDir) {
     assert_no_secret(run, &paths, &[FAKE_CLIENT_SECRET, FAKE_GITHUB_TOKEN]);
 }
 
+/// Checks that `output` names the CI server and pipeline ids the fake handed out.
+fn assert_entity_ids_written(fake: &FakeOctane, output: &str) {
+    let server_id = &fake.servers()[0].id;
+    let pipeline_id = &fake.pipelines()[0].id;
+    assert!(
+        output.contains(&format!("server_id={server_id}\n")),
+        "{output}"
+    );
+    assert!(
+        output.contains(&format!("pipeline_id={pipeline_id}\n")),
+        "{output}"
+    );
+}
+
 #[test]
 fn first_run_registers_then_reuses() {
     let fake = FakeOctane::start();
@@ -81,16 +95,7 @@ fn github_outputs_and_summary() {
 
     assert_eq!(result.code, 0, "{}", result.stderr);
     let output = read(&dir.file("output"));
-    let server_id = &fake.servers()[0].id;
-    let pipeline_id = &fake.pipelines()[0].id;
-    assert!(
-        output.contains(&format!("server_id={server_id}\n")),
-        "{output}"
-    );
-    assert!(
-        output.contains(&format!("pipeline_id={pipeline_id}\n")),
-        "{output}"
-    );
+    assert_entity_ids_written(&fake, &output);
     assert!(output.contains("build_id=13000000001-2\n"), "{output}");
     assert!(
         output.contains(&format!(
@@ -654,16 +659,7 @@ fn failed_build_report_keeps_found_ids() {
 
     assert_eq!(result.code, 0, "{}", result.stderr);
     let output = read(&dir.file("output"));
-    let server_id = &fake.servers()[0].id;
-    let pipeline_id = &fake.pipelines()[0].id;
-    assert!(
-        output.contains(&format!("server_id={server_id}\n")),
-        "{output}"
-    );
-    assert!(
-        output.contains(&format!("pipeline_id={pipeline_id}\n")),
-        "{output}"
-    );
+    assert_entity_ids_written(&fake, &output);
     assert!(output.contains("pipeline_url="), "{output}");
     assert!(!output.contains("build_id="), "{output}");
 }
