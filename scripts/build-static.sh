@@ -15,7 +15,7 @@ cargo build --release --locked --target "$target" >&2
 binary="$root/target/$target/release/octane-report"
 
 # glibc's ldd prints "not a dynamic executable" for a static non-PIE binary,
-# which .cargo/config.toml asks for on the musl targets, and "statically
+# which .cargo/config.toml requests for the musl targets, and "statically
 # linked" for a static PIE. Only the first is accepted, so a change to the
 # linking is noticed. The ELF checks below test the same without running it.
 ldd_output="$(ldd "$binary" 2>&1 || true)"

@@ -35,13 +35,13 @@ impl Log {
             return false;
         }
         secrets.push(secret.to_string());
-        // Longest first, so a secret that contains another is replaced whole.
+        // Longer secrets first, so a secret that contains another is replaced whole.
         secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
         true
     }
 
     /// Adds a value received at run time, such as a session cookie, and on GitHub Actions
-    /// also tells the runner to mask it.
+    /// also prints `::add-mask::` so the runner masks it.
     pub(crate) fn add_received_secret(&self, secret: &str) {
         if self.add_secret(secret) && self.github {
             println!("::add-mask::{}", escape_command(secret));

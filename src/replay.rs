@@ -146,7 +146,7 @@ pub(crate) fn run(env: &Env, dir: &Path, log: &mut Log) -> Result<Outcome, Inval
     }
 }
 
-/// What every entry of one replay shares.
+/// The session, deadline and settings shared by every entry of one replay.
 struct Replay<'a> {
     target: &'a Target,
     network: &'a Network,

@@ -167,7 +167,7 @@ fn write_found_ids(files: &GitHubFiles, target: &Target, found: &delivery::Found
 
 /// Writes the job summary of a failed delivery and, when the report was spooled, the
 /// `spool_dir` output. Inside the workspace the path is relative to it, because a Docker
-/// action sees the workspace under another path than later steps do.
+/// action mounts the workspace under another path than later steps use.
 fn write_failure_outputs(
     files: &GitHubFiles,
     context: &BuildContext,

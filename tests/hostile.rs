@@ -1,5 +1,5 @@
 //! Hostile input outside test reports: odd ids, over-long and non-UTF-8 values, bad URLs, a
-//! huge env file, and a fake Octane that sends malformed, huge or no answers.
+//! huge env file, and a fake Octane that sends malformed, huge or no responses.
 
 mod common;
 

@@ -464,7 +464,7 @@ fn twenty_parallel_runs_register_once() {
     assert_eq!(registered, 1);
 }
 
-/// The HTTPS front in front of a fresh fake, with the CA's PEM written to `dir`.
+/// Starts an HTTPS front before a fresh fake, with the CA's PEM written to `dir`.
 fn tls_setup(dir: &TempDir) -> (FakeOctane, TlsFront, PathBuf) {
     let fake = FakeOctane::start();
     let front = TlsFront::start(fake.address());
@@ -581,7 +581,7 @@ fn tls_env_plain(fake: &FakeOctane) -> Vec<(String, String)> {
     env
 }
 
-/// Every cookie value the fake handed out, from the requests that carried one.
+/// Returns every cookie value the fake handed out, from the requests that carried one.
 fn cookie_values(fake: &FakeOctane) -> Vec<String> {
     let mut values = Vec::new();
     for request in &fake.state().requests {
@@ -756,7 +756,7 @@ fn echoed_cookie_is_redacted() {
 
 #[test]
 fn json_escaped_secret_is_redacted() {
-    // The fake checks the secret at sign-in, but the fault answers before that check.
+    // The fake checks the secret at sign-in, but the fault responds before that check.
     let secret = "S3cret-value/with+chars=";
     let escaped = r"S3cret-value\/with+chars\u003d";
     for pad in [0, 980, 995] {

@@ -10,7 +10,7 @@ use common::*;
 
 const LIMIT: Duration = Duration::from_secs(60);
 
-/// The settings of a plain run whose delivery fails at once (a closed loopback port), so the
+/// Returns the settings of a plain run whose delivery fails at once (a closed loopback port), so the
 /// report is spooled into `spool`.
 fn failing_env(spool: &Path) -> Vec<(String, String)> {
     vars(&[

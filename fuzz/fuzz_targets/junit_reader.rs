@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// One file per fuzzing process, on the temp folder.
+/// The input file of this fuzzing process, in the temp folder.
 fn input_path() -> PathBuf {
     std::env::temp_dir().join(format!("octane-report-fuzz-{}.xml", std::process::id()))
 }

@@ -4,7 +4,7 @@
 //! in bounded memory:
 //! - the encoding comes from the BOM (UTF-8, UTF-16 LE/BE), from the first
 //!   bytes of a UTF-16 file without BOM, or else from the `encoding` of the
-//!   XML declaration (any label encoding_rs knows, such as ISO-8859-1 or
+//!   XML declaration (any label encoding_rs supports, such as ISO-8859-1 or
 //!   windows-1252), with UTF-8 as the default; malformed sequences become
 //!   U+FFFD;
 //! - C0 control characters that XML 1.0 forbids (all below U+0020 except tab,
@@ -166,7 +166,7 @@ impl<R: Read> CleanReader<R> {
     }
 }
 
-/// True while `raw` holds the start of an XML declaration but not its end,
+/// Returns true while `raw` contains the start of an XML declaration but not its end,
 /// within the first [`DECLARATION_MAX`] bytes.
 fn is_declaration_open(raw: &[u8]) -> bool {
     let prefix = &raw[..raw.len().min(DECLARATION_MAX)];

@@ -25,7 +25,7 @@ use super::timestamp::parse_timestamp;
 /// Maximum element nesting; deeper files are rejected.
 pub(crate) const MAX_DEPTH: usize = 256;
 
-/// Why reading a file stopped.
+/// The reason reading a file stopped.
 #[derive(Debug)]
 pub(crate) enum ReadError {
     /// The file is not a readable JUnit report; the reason names the problem.

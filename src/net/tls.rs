@@ -65,7 +65,7 @@ pub(crate) fn root_certs(
 /// Reads the certificates of a PEM bundle, checking that each one can be a trust anchor.
 fn read_bundle(path: &Path) -> anyhow::Result<Vec<Certificate<'static>>> {
     // A symlink is followed, because system bundles are often links, but a FIFO or a device
-    // is rejected, and the limit holds while reading.
+    // is rejected, and the size limit applies while reading.
     let pem = files::read_limited(path, Links::Follow, MAX_BUNDLE_BYTES)
         .with_context(|| format!("cannot read `{}`", path.display()))?;
     let mut certs = Vec::new();

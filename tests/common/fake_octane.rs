@@ -169,7 +169,7 @@ impl FakeOctane {
         format!("http://{}", self.address)
     }
 
-    /// The browser URL form users paste: `http://127.0.0.1:PORT/ui/?p=1001/1002`.
+    /// Returns the browser URL form users paste: `http://127.0.0.1:PORT/ui/?p=1001/1002`.
     pub fn browser_url(&self) -> String {
         format!("{}/ui/?p={SHARED_SPACE}/{WORKSPACE}", self.base_url())
     }
@@ -240,13 +240,13 @@ fn serve(server: Server, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
         let Ok(Some(request)) = server.recv_timeout(Duration::from_millis(50)) else {
             continue;
         };
-        // One thread per request, so a delayed answer does not hold up parallel clients.
+        // One thread per request, so a delayed response does not hold up parallel clients.
         let state = Arc::clone(&state);
         std::thread::spawn(move || handle(request, &state));
     }
 }
 
-/// An answer: status, extra headers, body.
+/// A response: status, extra headers, body.
 struct Answer {
     status: u16,
     headers: Vec<(String, String)>,
@@ -275,7 +275,7 @@ fn octane_error(status: u16, code: &str, description: &str) -> Answer {
 }
 
 /// Accepts client connections and relays each one to the tiny_http server, unless its first
-/// request matches a `Fault::Drop` rule: then the connection is closed without an answer.
+/// request matches a `Fault::Drop` rule: then the connection is closed without a response.
 fn relay(front: TcpListener, inner: String, state: Arc<Mutex<State>>, stop: Arc<AtomicBool>) {
     front
         .set_nonblocking(true)
@@ -370,7 +370,7 @@ fn handle(mut request: Request, state: &Mutex<State>) {
 
     let fault = {
         let mut state = lock(state);
-        // `Fault::Drop` rules belong to the relay, which sees the connection.
+        // `Fault::Drop` rules belong to the relay, which handles the connection.
         let index = state.faults.iter().position(|rule| {
             !matches!(rule.fault, Fault::Drop)
                 && rule.method == method

@@ -144,7 +144,7 @@ pub fn octane_settings(fake: &FakeOctane) -> Vec<(String, String)> {
     ])
 }
 
-/// A GitHub Actions environment like the runner gives a Docker action, writing its file
+/// Builds a GitHub Actions environment like the runner gives a Docker action, writing its file
 /// commands into `dir`.
 pub fn github_env(fake: &FakeOctane, dir: &Path, attempt: &str) -> Vec<(String, String)> {
     let mut env = vars(&[
@@ -197,7 +197,7 @@ pub fn read(path: &Path) -> String {
 }
 
 /// Fails when a secret appears in the run's output or in the given files. The `::add-mask::`
-/// lines are how GitHub is told to hide a secret, so those alone may carry it.
+/// lines are how a step asks GitHub to hide a secret, so those alone may carry it.
 pub fn assert_no_secret(run: &Run, files: &[&Path], secrets: &[&str]) {
     let stdout: String = run
         .stdout

@@ -79,7 +79,7 @@ impl TlsFront {
         }
     }
 
-    /// The browser URL of the fake through this front, with `host` as the server name.
+    /// Returns the browser URL of the fake through this front, with `host` as the server name.
     pub fn browser_url(&self, host: &str) -> String {
         let port = self.address.rsplit(':').next().unwrap_or_default();
         format!(
@@ -100,7 +100,7 @@ impl Drop for TlsFront {
 }
 
 /// Handles requests on one TLS connection in turn: each one goes to the backend on a new
-/// connection with `Connection: close`, and the answer comes back unchanged.
+/// connection with `Connection: close`, and the response comes back unchanged.
 fn serve_connection(client: TcpStream, config: Arc<rustls::ServerConfig>, backend: &str) {
     let _ = client.set_nonblocking(false);
     let _ = client.set_read_timeout(Some(Duration::from_secs(30)));
