@@ -4,7 +4,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::junit::Counts;
+use junit::Counts;
+
 use crate::log::Log;
 use crate::octane::{self, BuildReport, Ensured, Registration, Session};
 use crate::spool::{self, Entry};

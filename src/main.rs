@@ -9,7 +9,6 @@ mod delivery;
 mod env;
 mod files;
 mod github_api;
-mod junit;
 mod log;
 mod net;
 mod octane;

@@ -7,9 +7,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use chrono::{DateTime, Utc};
+use junit::{BuildRef, ConvertOptions, Counts};
 
 use crate::ci::BuildContext;
-use crate::junit::{self, BuildRef, ConvertOptions, Counts};
 use crate::log::Log;
 use crate::octane::{self, Session, TaskOutcome};
 use crate::outputs::markdown_cell;

@@ -6,10 +6,6 @@
 
 #![no_main]
 
-#[allow(dead_code, unused_imports)]
-#[path = "../../src/junit/mod.rs"]
-mod junit;
-
 use std::path::PathBuf;
 
 use libfuzzer_sys::fuzz_target;

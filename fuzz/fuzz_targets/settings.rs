@@ -13,6 +13,9 @@ mod build_result;
 #[path = "../../src/env.rs"]
 mod env;
 #[allow(dead_code)]
+#[path = "../../src/log.rs"]
+mod log;
+#[allow(dead_code)]
 #[path = "../../src/settings.rs"]
 mod settings;
 #[allow(dead_code)]

@@ -19,7 +19,7 @@ use super::{ConvertOptions, convert_to_payloads, expand_patterns, write_document
 
 /// Arguments of `octane-report convert [--output FILE] PATTERN...`.
 #[derive(Debug, PartialEq)]
-pub(crate) struct ConvertArgs {
+pub struct ConvertArgs {
     /// Glob patterns; each may itself hold several, separated by commas or newlines.
     pub(crate) patterns: Vec<String>,
     /// Output file; stdout when `None`.
@@ -35,7 +35,7 @@ pub(crate) const CONVERT_USAGE: &str =
     "usage: octane-report convert [--output FILE | --payload-dir DIR] PATTERN...";
 
 /// Parses the arguments that follow `convert`.
-pub(crate) fn parse_convert_args(
+pub fn parse_convert_args(
     args: impl IntoIterator<Item = OsString>,
     base: PathBuf,
 ) -> anyhow::Result<ConvertArgs> {
@@ -74,7 +74,7 @@ pub(crate) fn parse_convert_args(
 }
 
 /// Runs `convert`; see the module documentation for the exit codes.
-pub(crate) fn run_convert(args: &ConvertArgs) -> anyhow::Result<ExitCode> {
+pub fn run_convert(args: &ConvertArgs) -> anyhow::Result<ExitCode> {
     let expansion = expand_patterns(&args.patterns.join("\n"), &args.base)?;
     for pattern in &expansion.unmatched {
         warn(&format!("pattern `{pattern}` matched no file"));

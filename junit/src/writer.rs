@@ -227,8 +227,8 @@ fn push_escaped(out: &mut Vec<u8>, value: &str, table: &[u8; 256]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::junit::model::RunError;
-    use crate::junit::rules::Status;
+    use crate::model::RunError;
+    use crate::rules::Status;
 
     fn run(status: Status, error: Option<RunError>) -> TestRun {
         TestRun {

@@ -29,7 +29,7 @@ const MATCH_OPTIONS: MatchOptions = MatchOptions {
 /// Expands `patterns` against `base`; files come back sorted and without duplicates, also when
 /// two paths name the same file. Symbolic links to files count; links to folders are not
 /// followed, so a link loop cannot repeat or hang the walk.
-pub(crate) fn expand_patterns(patterns: &str, base: &Path) -> anyhow::Result<Expansion> {
+pub fn expand_patterns(patterns: &str, base: &Path) -> anyhow::Result<Expansion> {
     let mut files = Vec::new();
     let mut seen = BTreeSet::new();
     let mut unmatched = Vec::new();

@@ -1,5 +1,8 @@
 //! JUnit XML test reports converted to Octane test-result XML.
 //!
+//! The converter of `octane-report`, in a crate of its own so that it can be
+//! optimized for speed while the rest of the program is optimized for size.
+//!
 //! Each report file is read once by a streaming reader. Its runs are
 //! formatted as they are read and held in a [`spool::Spool`] until the file
 //! ends. Only a file read without error has its runs copied into the output.
@@ -15,6 +18,8 @@
 //! `<test_result>` naming the same build: a new payload starts after
 //! [`MAX_RUNS_PER_PAYLOAD`] runs or once the current one passed
 //! [`MAX_PAYLOAD_BYTES`].
+
+#![forbid(unsafe_code)]
 
 mod clean;
 mod cli;
@@ -36,9 +41,8 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
 
-#[allow(unused_imports)] // `ConvertArgs` is the type the full command line builds.
-pub(crate) use cli::{ConvertArgs, parse_convert_args, run_convert};
-pub(crate) use patterns::expand_patterns;
+pub use cli::{ConvertArgs, parse_convert_args, run_convert};
+pub use patterns::expand_patterns;
 
 use model::TestRun;
 use output::{RunSender, Sink, with_output_thread};
@@ -47,10 +51,10 @@ use rules::Status;
 use writer::{PayloadWriter, format_run};
 
 /// Runs per payload before a new payload starts.
-pub(crate) const MAX_RUNS_PER_PAYLOAD: u64 = 5_000;
+pub const MAX_RUNS_PER_PAYLOAD: u64 = 5_000;
 /// Payload size in bytes after which a new payload starts; one run can add at
 /// most about 80 KiB (capped stack trace, message and names) beyond it.
-pub(crate) const MAX_PAYLOAD_BYTES: u64 = 8 << 20;
+pub const MAX_PAYLOAD_BYTES: u64 = 8 << 20;
 /// Minimum file size for cleaning on a second thread while the file is
 /// parsed. For smaller files, starting the thread costs more than it saves.
 const BACKGROUND_CLEANING_MIN_BYTES: u64 = 1 << 20;
@@ -59,66 +63,66 @@ const FIRST_FAILURES_MAX: usize = 10;
 
 /// The build the test results belong to (Octane `<build>` attributes).
 #[derive(Clone, Debug)]
-pub(crate) struct BuildRef {
-    pub(crate) server_id: String,
-    pub(crate) job_id: String,
-    pub(crate) build_id: String,
+pub struct BuildRef {
+    pub server_id: String,
+    pub job_id: String,
+    pub build_id: String,
 }
 
 /// Settings of one conversion.
 #[derive(Clone, Debug)]
-pub(crate) struct ConvertOptions {
+pub struct ConvertOptions {
     /// `None` omits `<build>` (a conversion without ids).
-    pub(crate) build: Option<BuildRef>,
+    pub build: Option<BuildRef>,
     /// Build start in epoch milliseconds, used when no case or suite timestamp parses.
-    pub(crate) default_started_ms: i64,
+    pub default_started_ms: i64,
     /// Link to the CI run; left out with a warning unless it matches the XSD pattern.
-    pub(crate) external_report_url: Option<String>,
+    pub external_report_url: Option<String>,
 }
 
 /// Files matched by the `test_results` patterns.
 #[derive(Debug)]
-pub(crate) struct Expansion {
-    pub(crate) files: Vec<PathBuf>,
-    pub(crate) unmatched: Vec<String>,
+pub struct Expansion {
+    pub files: Vec<PathBuf>,
+    pub unmatched: Vec<String>,
 }
 
 /// Runs per Octane status.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub(crate) struct Counts {
-    pub(crate) passed: u64,
-    pub(crate) failed: u64,
-    pub(crate) skipped: u64,
+pub struct Counts {
+    pub passed: u64,
+    pub failed: u64,
+    pub skipped: u64,
 }
 
 /// A report file that could not be converted.
 #[derive(Debug)]
-pub(crate) struct FileError {
-    pub(crate) path: PathBuf,
-    pub(crate) reason: String,
+pub struct FileError {
+    pub path: PathBuf,
+    pub reason: String,
 }
 
 /// Result of converting a set of report files.
 #[derive(Debug, Default)]
-pub(crate) struct Conversion {
+pub struct Conversion {
     /// Octane XML files, each a complete document naming the same build.
-    pub(crate) payloads: Vec<PathBuf>,
+    pub payloads: Vec<PathBuf>,
     /// Runs written into each payload, in the order of [`Self::payloads`].
-    pub(crate) payload_counts: Vec<Counts>,
-    pub(crate) counts: Counts,
+    pub payload_counts: Vec<Counts>,
+    pub counts: Counts,
     /// Up to ten `package.class.name` labels of failed runs.
-    pub(crate) first_failures: Vec<String>,
-    pub(crate) file_errors: Vec<FileError>,
+    pub first_failures: Vec<String>,
+    pub file_errors: Vec<FileError>,
     /// Changes made to the input, one line per kind and file, prefixed with the path.
-    pub(crate) warnings: Vec<String>,
+    pub warnings: Vec<String>,
     /// Files that were read without error.
-    pub(crate) files_converted: usize,
+    pub files_converted: usize,
 }
 
 /// Parses every file and writes payloads into `out_dir` as
 /// `test-results-0001.xml`, `test-results-0002.xml`…; no run gives no payload.
 /// Runs of a large file are spooled in a temporary file in `out_dir`.
-pub(crate) fn convert_to_payloads(
+pub fn convert_to_payloads(
     files: &[PathBuf],
     opts: &ConvertOptions,
     out_dir: &Path,
@@ -151,7 +155,7 @@ pub(crate) fn convert_to_payloads(
 /// Writes one document with every run to `out` (the `convert` subcommand).
 /// Runs of a large file are spooled in a temporary file in
 /// [`std::env::temp_dir`].
-pub(crate) fn write_document(
+pub fn write_document(
     files: &[PathBuf],
     opts: &ConvertOptions,
     out: &mut (dyn Write + Send),
