@@ -28,6 +28,7 @@ mod lexer;
 mod model;
 mod notes;
 mod output;
+mod packed;
 mod patterns;
 mod reader;
 mod rules;
@@ -48,7 +49,7 @@ use model::TestRun;
 use output::{RunSender, Sink, with_output_thread};
 use reader::{ReadError, read_report};
 use rules::Status;
-use writer::{PayloadWriter, format_run};
+use writer::PayloadWriter;
 
 /// Runs per payload before a new payload starts.
 pub const MAX_RUNS_PER_PAYLOAD: u64 = 5_000;
@@ -193,33 +194,29 @@ fn convert_files(
     conversion: &mut Conversion,
     append: &mut Sink<'_>,
 ) -> anyhow::Result<u64> {
-    with_output_thread(spool_dir, append, |runs| {
-        read_files(files, opts, report_url, conversion, runs)
-    })
+    let ((), dropped_chars) = with_output_thread(spool_dir, report_url, append, |runs| {
+        read_files(files, opts, conversion, runs)
+    })?;
+    Ok(dropped_chars)
 }
 
 fn read_files(
     files: &[PathBuf],
     opts: &ConvertOptions,
-    report_url: Option<&str>,
     conversion: &mut Conversion,
     runs: &mut RunSender,
-) -> anyhow::Result<u64> {
-    let mut dropped_chars = 0;
+) -> anyhow::Result<()> {
     for path in files {
         let mut tally = Tally::default();
         let mut emit = |run: &TestRun| -> anyhow::Result<()> {
             tally.record(run);
-            runs.push_with(run.status, |batch| {
-                tally.dropped_chars += format_run(run, report_url, batch);
-            })
+            runs.push(run)
         };
         let result = read_file(path, opts.default_started_ms, &mut emit)?;
         runs.end_file(result.is_ok())?;
         match result {
             Ok(summary) => {
                 conversion.files_converted += 1;
-                dropped_chars += tally.dropped_chars;
                 tally.merge_into(conversion);
                 let shown = path.display();
                 conversion.warnings.extend(
@@ -237,7 +234,7 @@ fn read_files(
             }
         }
     }
-    Ok(dropped_chars)
+    Ok(())
 }
 
 /// Counters of one file, added to the conversion once the file is read
@@ -246,7 +243,6 @@ fn read_files(
 struct Tally {
     counts: Counts,
     first_failures: Vec<String>,
-    dropped_chars: u64,
 }
 
 impl Tally {

@@ -1,16 +1,20 @@
-//! Output thread: spools the formatted runs of each file and copies them to
-//! the output once the parser reports that the file was read without error.
+//! Output thread: formats the runs of each file, spools them and copies them
+//! to the output once the parser reports that the file was read without
+//! error.
 //!
-//! The parser sends runs in batches of framed bytes (the spool's format), so
-//! formatting stays on the parsing thread while spooling and writing, about
-//! a fifth of the work on large reports, overlap with parsing.
+//! The parser sends runs in batches of packed runs (see [`super::packed`]),
+//! each framed like a spooled run, so formatting, spooling and writing, about
+//! a third of the work on large reports, overlap with parsing.
 
 use std::io;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
+use super::model::TestRun;
+use super::packed::{self, unpack};
 use super::rules::Status;
-use super::spool::{self, Spool};
+use super::spool::{self, Spool, split_frame};
+use super::writer::format_run;
 
 /// Bytes of framed runs collected before a batch is sent.
 const BATCH_BYTES: usize = 64 << 10;
@@ -27,18 +31,22 @@ enum Message {
 }
 
 /// Runs `body` with a [`RunSender`] whose runs reach `sink` on a second
-/// thread. Returns the result of `body`, or the output error that stopped
-/// the output thread.
+/// thread, formatted with `report_url` (which must match the XSD pattern).
+/// Returns the result of `body` and the number of characters dropped from
+/// the runs of files read without error because XML 1.0 does not allow them,
+/// or the output error that stopped the output thread.
 pub(crate) fn with_output_thread<T>(
     spool_dir: &Path,
+    report_url: Option<&str>,
     sink: &mut Sink<'_>,
     body: impl FnOnce(&mut RunSender) -> anyhow::Result<T>,
-) -> anyhow::Result<T> {
+) -> anyhow::Result<(T, u64)> {
     std::thread::scope(|scope| {
         let (sender, receiver) = sync_channel(BATCHES_IN_FLIGHT);
         let (free_sender, free_receiver) = channel();
         let mut spool = Spool::new(spool_dir);
-        let writer = scope.spawn(move || write_runs(&receiver, &free_sender, &mut spool, sink));
+        let writer =
+            scope.spawn(move || write_runs(&receiver, &free_sender, report_url, &mut spool, sink));
         let mut runs = RunSender {
             sender: Some(sender),
             free: free_receiver,
@@ -54,7 +62,7 @@ pub(crate) fn with_output_thread<T>(
         match (result, written) {
             (Err(error), _) if error.downcast_ref::<OutputStopped>().is_none() => Err(error),
             (_, Err(error)) => Err(anyhow::Error::new(error).context("failed to write the output")),
-            (result, Ok(())) => result,
+            (result, Ok(dropped)) => result.map(|value| (value, dropped)),
         }
     })
 }
@@ -62,21 +70,41 @@ pub(crate) fn with_output_thread<T>(
 fn write_runs(
     receiver: &Receiver<Message>,
     free: &Sender<Vec<u8>>,
+    report_url: Option<&str>,
     spool: &mut Spool,
     sink: &mut Sink<'_>,
-) -> io::Result<()> {
+) -> io::Result<u64> {
+    let mut formatted = Vec::with_capacity(BATCH_BYTES * 2);
+    let mut dropped = 0;
+    let mut dropped_in_file = 0;
     while let Ok(message) = receiver.recv() {
         match message {
             Message::Runs(batch) => {
-                spool.push_frames(&batch)?;
+                formatted.clear();
+                let mut rest = batch.as_slice();
+                while !rest.is_empty() {
+                    let (status, packed, after) = split_frame(rest)?;
+                    let run = unpack(status, packed)?;
+                    spool::push_frame_with(&mut formatted, status, |out| {
+                        dropped_in_file += format_run(&run, report_url, out);
+                    })?;
+                    rest = after;
+                }
+                spool.push_frames(&formatted)?;
                 // The parser may have finished already.
                 let _ = free.send(batch);
             }
-            Message::FileEnd(true) => spool.drain(sink)?,
-            Message::FileEnd(false) => spool.clear(),
+            Message::FileEnd(true) => {
+                spool.drain(sink)?;
+                dropped += std::mem::take(&mut dropped_in_file);
+            }
+            Message::FileEnd(false) => {
+                spool.clear();
+                dropped_in_file = 0;
+            }
         }
     }
-    Ok(())
+    Ok(dropped)
 }
 
 /// Error [`RunSender`] returns when the output thread stopped; the thread's
@@ -100,13 +128,9 @@ pub(crate) struct RunSender {
 }
 
 impl RunSender {
-    /// Adds one run of the current file, which `format` appends to the batch.
-    pub(crate) fn push_with(
-        &mut self,
-        status: Status,
-        format: impl FnOnce(&mut Vec<u8>),
-    ) -> anyhow::Result<()> {
-        spool::push_frame_with(&mut self.batch, status, format)?;
+    /// Adds one run of the current file.
+    pub(crate) fn push(&mut self, run: &TestRun) -> anyhow::Result<()> {
+        spool::push_frame_with(&mut self.batch, run.status, |out| packed::pack(run, out))?;
         if self.batch.len() >= BATCH_BYTES {
             self.send_batch()?;
         }

@@ -58,11 +58,9 @@ impl Spool {
         let Some(file) = self.file.take() else {
             let mut rest = self.memory.as_slice();
             while !rest.is_empty() {
-                let (status, length) = parse_header(rest)?;
-                let end = HEADER_LENGTH + length;
-                let run_xml = rest.get(HEADER_LENGTH..end).ok_or_else(truncated)?;
+                let (status, run_xml, after) = split_frame(rest)?;
                 append(status, run_xml)?;
-                rest = &rest[end..];
+                rest = after;
             }
             self.memory.clear();
             return Ok(());
@@ -118,7 +116,8 @@ pub(crate) fn push_frame(frames: &mut Vec<u8>, status: Status, run_xml: &[u8]) -
 }
 
 /// Appends one run that `format` writes straight into `frames`, framed with
-/// its status and length, so the run is not copied from another buffer.
+/// its status and length, so the run is not copied from another buffer. The
+/// same framing carries packed runs to the output thread.
 pub(crate) fn push_frame_with(
     frames: &mut Vec<u8>,
     status: Status,
@@ -138,6 +137,15 @@ pub(crate) fn push_frame_with(
     };
     frames[header_at + 1..header_at + HEADER_LENGTH].copy_from_slice(&length.to_le_bytes());
     Ok(())
+}
+
+/// Splits the first frame off `frames`: its status, its content and the
+/// frames after it.
+pub(crate) fn split_frame(frames: &[u8]) -> io::Result<(Status, &[u8], &[u8])> {
+    let (status, length) = parse_header(frames)?;
+    let end = HEADER_LENGTH + length;
+    let content = frames.get(HEADER_LENGTH..end).ok_or_else(truncated)?;
+    Ok((status, content, &frames[end..]))
 }
 
 fn status_code(status: Status) -> u8 {

@@ -16,6 +16,7 @@ use std::io::{self, Write};
 
 use super::BuildRef;
 use super::model::TestRun;
+use super::packed::RunView;
 
 /// Streaming writer of one `<test_result>` document.
 pub(crate) struct PayloadWriter<W: Write> {
@@ -54,7 +55,7 @@ impl<W: Write> PayloadWriter<W> {
     pub(crate) fn write_run(&mut self, run: &TestRun, report_url: Option<&str>) -> io::Result<()> {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
-        self.dropped_chars += format_run(run, report_url, &mut scratch);
+        self.dropped_chars += format_run(&RunView::of(run), report_url, &mut scratch);
         let result = self.write_formatted(&scratch);
         self.scratch = scratch;
         result
@@ -97,16 +98,16 @@ impl<W: Write> PayloadWriter<W> {
 /// Appends the `<test_run>` element of `run` to `out` and returns the number
 /// of characters dropped because XML 1.0 does not allow them.
 /// `report_url` must already match the XSD pattern.
-pub(crate) fn format_run(run: &TestRun, report_url: Option<&str>, out: &mut Vec<u8>) -> u64 {
+pub(crate) fn format_run(run: &RunView<'_>, report_url: Option<&str>, out: &mut Vec<u8>) -> u64 {
     let mut dropped = 0;
     out.extend_from_slice(b"    <test_run");
     if !run.package.is_empty() {
-        dropped += push_attribute(out, "package", &run.package);
+        dropped += push_attribute(out, "package", run.package);
     }
     if !run.class.is_empty() {
-        dropped += push_attribute(out, "class", &run.class);
+        dropped += push_attribute(out, "class", run.class);
     }
-    dropped += push_attribute(out, "name", &run.name);
+    dropped += push_attribute(out, "name", run.name);
     out.extend_from_slice(b" status=\"");
     out.extend_from_slice(run.status.as_str().as_bytes());
     out.extend_from_slice(b"\" duration=\"");
@@ -121,14 +122,14 @@ pub(crate) fn format_run(run: &TestRun, report_url: Option<&str>, out: &mut Vec<
         None => out.extend_from_slice(b"/>\n"),
         Some(error) => {
             out.extend_from_slice(b">\n      <error");
-            if let Some(kind) = &error.kind {
+            if let Some(kind) = error.kind {
                 dropped += push_attribute(out, "type", kind);
             }
-            if let Some(message) = &error.message {
+            if let Some(message) = error.message {
                 dropped += push_attribute(out, "message", message);
             }
             out.push(b'>');
-            dropped += push_escaped(out, &error.stack_trace, &TEXT_ESCAPES);
+            dropped += push_escaped(out, error.stack_trace, &TEXT_ESCAPES);
             out.extend_from_slice(b"</error>\n    </test_run>\n");
         }
     }
