@@ -96,6 +96,63 @@ fn parse(input: impl BufRead, walker: &mut Walker<'_>) -> Result<(), ReadError> 
     }
 }
 
+/// Calls `visit` with the local name (without namespace prefix) and the raw
+/// value of each attribute in `raw`, the part of a start tag after its name.
+/// Follows the XML syntax `name = "value"` (or single quotes), with optional
+/// whitespace around `=`; the cleaner already made sure that `raw` is no
+/// longer than its tag cap.
+fn scan_attributes(raw: &str, mut visit: impl FnMut(&str, &str)) -> Result<(), String> {
+    let bytes = raw.as_bytes();
+    let mut at = 0;
+    loop {
+        at = skip_whitespace(bytes, at);
+        if at == bytes.len() {
+            return Ok(());
+        }
+        let key_start = at;
+        while at < bytes.len() && bytes[at] != b'=' && !is_xml_whitespace(bytes[at]) {
+            at += 1;
+        }
+        let key = &raw[key_start..at];
+        at = skip_whitespace(bytes, at);
+        if bytes.get(at) != Some(&b'=') {
+            return Err(format!("`{}` has no `=` and value", shown(key)));
+        }
+        at = skip_whitespace(bytes, at + 1);
+        let quote = match bytes.get(at) {
+            Some(&quote @ (b'"' | b'\'')) => quote,
+            Some(_) => return Err(format!("the value of `{}` is not quoted", shown(key))),
+            None => return Err(format!("`{}` has no value", shown(key))),
+        };
+        let value_start = at + 1;
+        let Some(length) = memchr::memchr(quote, &bytes[value_start..]) else {
+            return Err(format!(
+                "the value of `{}` has no closing quote",
+                shown(key)
+            ));
+        };
+        let local = key.rsplit_once(':').map_or(key, |(_, local)| local);
+        visit(local, &raw[value_start..value_start + length]);
+        at = value_start + length + 1;
+    }
+}
+
+fn is_xml_whitespace(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
+    while at < bytes.len() && is_xml_whitespace(bytes[at]) {
+        at += 1;
+    }
+    at
+}
+
+/// An attribute name as quoted in an error: at most 64 characters.
+fn shown(key: &str) -> &str {
+    rules::cut_bytes(key, 64)
+}
+
 struct Suite {
     depth: usize,
     attributes: CaseAttributes,
@@ -346,21 +403,19 @@ impl<'a> Walker<'a> {
         caps: [usize; N],
         mut set: impl FnMut(usize, &str),
     ) -> Result<(), ReadError> {
-        for attribute in element.attributes().with_checks(false) {
-            let attribute = attribute
-                .map_err(|error| ReadError::Invalid(format!("invalid attribute: {error}")))?;
-            let key = attribute.key.local_name();
-            if let Some(index) = keys.iter().position(|wanted| *wanted == key.as_ref()) {
-                let raw = rules::cut_bytes(&attribute.value, caps[index] * 2);
-                if raw.contains('&') {
-                    let value = unescape_attribute(raw, &mut self.entities);
+        let entities = &mut self.entities;
+        scan_attributes(element.attributes_raw(), |key, raw| {
+            if let Some(index) = keys.iter().position(|wanted| *wanted == key) {
+                let raw = rules::cut_bytes(raw, caps[index] * 2);
+                if memchr::memchr(b'&', raw.as_bytes()).is_some() {
+                    let value = unescape_attribute(raw, entities);
                     set(index, rules::cut_bytes(&value, caps[index]));
                 } else {
                     set(index, rules::cut_bytes(raw, caps[index]));
                 }
             }
-        }
-        Ok(())
+        })
+        .map_err(|reason| ReadError::Invalid(format!("invalid attribute: {reason}")))
     }
 
     /// Reads the attributes of a case or suite into strings reused from an
@@ -432,5 +487,69 @@ impl<'a> Walker<'a> {
         }
         let warnings = super::notes::describe(&stats, &self.notes, &self.entities);
         Ok(FileSummary { warnings })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scanned(raw: &str) -> Result<Vec<(String, String)>, String> {
+        let mut found = Vec::new();
+        scan_attributes(raw, |key, value| {
+            found.push((key.to_string(), value.to_string()));
+        })?;
+        Ok(found)
+    }
+
+    #[test]
+    fn attribute_forms() {
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter()
+                .map(|(key, value)| (key.to_string(), value.to_string()))
+                .collect()
+        };
+        assert_eq!(scanned(""), Ok(Vec::new()));
+        assert_eq!(scanned(" \t\r\n "), Ok(Vec::new()));
+        assert_eq!(
+            scanned(" name=\"a 'b'\" time = '1.5'\n\tx:classname=\"c\" "),
+            Ok(pairs(&[
+                ("name", "a 'b'"),
+                ("time", "1.5"),
+                ("classname", "c")
+            ]))
+        );
+        assert_eq!(scanned(" a=\"\"b='2'"), Ok(pairs(&[("a", ""), ("b", "2")])));
+        assert_eq!(scanned(" a=\"&lt;\""), Ok(pairs(&[("a", "&lt;")])));
+    }
+
+    #[test]
+    fn malformed_attributes_rejected() {
+        for (raw, reason) in [
+            (" name", "`name` has no `=` and value"),
+            (" name other=\"1\"", "`name` has no `=` and value"),
+            (" name=", "`name` has no value"),
+            (" name=value", "the value of `name` is not quoted"),
+            (" name=\"value", "the value of `name` has no closing quote"),
+            (" name='value\"", "the value of `name` has no closing quote"),
+        ] {
+            assert_eq!(scanned(raw), Err(reason.to_string()), "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn malformed_attribute_fails_the_file() {
+        let report = "<testsuite><testcase name=\"a\" time></testcase></testsuite>";
+        let mut runs = 0;
+        let mut emit = |_: &TestRun| -> anyhow::Result<()> {
+            runs += 1;
+            Ok(())
+        };
+        let error = read_report(report.as_bytes(), false, 0, &mut emit).expect_err("invalid");
+        let ReadError::Invalid(reason) = error else {
+            panic!("expected an invalid file, got {error:?}");
+        };
+        assert_eq!(reason, "invalid attribute: `time` has no `=` and value");
+        assert_eq!(runs, 0);
     }
 }
