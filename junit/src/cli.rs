@@ -15,7 +15,9 @@ use std::process::ExitCode;
 
 use anyhow::{Context, bail};
 
-use super::{ConvertOptions, convert_to_payloads, expand_patterns, write_document};
+use super::{
+    ConvertOptions, convert_to_payloads, expand_patterns, write_document, write_document_to_file,
+};
 
 /// Arguments of `octane-report convert [--output FILE] PATTERN...`.
 #[derive(Debug, PartialEq)]
@@ -108,10 +110,12 @@ pub fn run_convert(args: &ConvertArgs) -> anyhow::Result<ExitCode> {
             }
             let mut file = File::create(path)
                 .with_context(|| format!("cannot create output file {}", path.display()))?;
-            let conversion = write_document(&expansion.files, &opts, &mut file)?;
-            file.sync_all()
-                .with_context(|| format!("failed to write output file {}", path.display()))?;
-            conversion
+            // Write errors surface when the document is flushed. The file is
+            // for reading, not a store that must survive a crash, so it is
+            // not synced to disk (for a large report that would take longer
+            // than converting it).
+            write_document_to_file(&expansion.files, &opts, &mut file)
+                .with_context(|| format!("failed to write output file {}", path.display()))?
         }
         (None, None) => {
             let mut stdout = io::stdout();

@@ -37,7 +37,7 @@ mod timestamp;
 mod writer;
 
 use std::fs::File;
-use std::io::{self, BufWriter, Write};
+use std::io::{self, BufWriter, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
@@ -46,7 +46,7 @@ pub use cli::{ConvertArgs, parse_convert_args, run_convert};
 pub use patterns::expand_patterns;
 
 use model::TestRun;
-use output::{RunSender, Sink, with_output_thread};
+use output::{RunSender, RunSink, with_output_thread};
 use reader::{ReadError, read_report};
 use rules::Status;
 use writer::PayloadWriter;
@@ -144,7 +144,7 @@ pub fn convert_to_payloads(
         report_url.as_deref(),
         out_dir,
         &mut conversion,
-        &mut |status, run_xml| sink.write_run(status, run_xml),
+        &mut sink,
     )?;
     sink.close()?;
     conversion.payloads = sink.paths;
@@ -163,23 +163,112 @@ pub fn write_document(
 ) -> anyhow::Result<Conversion> {
     let mut conversion = Conversion::default();
     let report_url = checked_report_url(opts, &mut conversion.warnings)?;
-    let mut writer =
-        PayloadWriter::begin(BufWriter::with_capacity(64 << 10, out), opts.build.as_ref())
-            .context("failed to write the output")?;
+    let writer = PayloadWriter::begin(BufWriter::with_capacity(64 << 10, out), opts.build.as_ref())
+        .context("failed to write the output")?;
+    let mut sink = Document(writer);
     let dropped_chars = convert_files(
         files,
         opts,
         report_url.as_deref(),
         &std::env::temp_dir(),
         &mut conversion,
-        &mut |_, run_xml| writer.write_formatted(run_xml),
+        &mut sink,
     )?;
+    let writer = sink.0;
     note_dropped_chars(
         dropped_chars + writer.dropped_chars(),
         &mut conversion.warnings,
     );
     writer.finish().context("failed to write the output")?;
     Ok(conversion)
+}
+
+/// Writes one document with every run to `file`, from its current position.
+/// When `file` is a regular file, runs go into it as they are read and those
+/// of a file that fails are cut off again, so no run is copied through a
+/// spool; otherwise this is [`write_document`].
+pub fn write_document_to_file(
+    files: &[PathBuf],
+    opts: &ConvertOptions,
+    file: &mut File,
+) -> anyhow::Result<Conversion> {
+    let regular = file.metadata().is_ok_and(|metadata| metadata.is_file());
+    let start = if regular {
+        file.stream_position().ok()
+    } else {
+        None
+    };
+    let Some(start) = start else {
+        return write_document(files, opts, file);
+    };
+    let mut conversion = Conversion::default();
+    let report_url = checked_report_url(opts, &mut conversion.warnings)?;
+    let writer = PayloadWriter::begin(
+        BufWriter::with_capacity(64 << 10, &*file),
+        opts.build.as_ref(),
+    )
+    .context("failed to write the output")?;
+    let mut sink = FileDocument {
+        writer,
+        start,
+        mark: (0, 0),
+    };
+    let dropped_chars = convert_files(
+        files,
+        opts,
+        report_url.as_deref(),
+        &std::env::temp_dir(),
+        &mut conversion,
+        &mut sink,
+    )?;
+    let writer = sink.writer;
+    note_dropped_chars(
+        dropped_chars + writer.dropped_chars(),
+        &mut conversion.warnings,
+    );
+    writer.finish().context("failed to write the output")?;
+    Ok(conversion)
+}
+
+/// A document written to any output; runs reach it through the spool.
+struct Document<W: Write + Send>(PayloadWriter<W>);
+
+impl<W: Write + Send> RunSink for Document<W> {
+    fn append(&mut self, _status: Status, run_xml: &[u8]) -> io::Result<()> {
+        self.0.write_formatted(run_xml)
+    }
+}
+
+/// A document written to a regular file, which takes back the runs of a
+/// file that failed by cutting the file at the mark.
+struct FileDocument<'a> {
+    writer: PayloadWriter<BufWriter<&'a File>>,
+    /// Position of the document in the file.
+    start: u64,
+    /// Bytes and runs written at the last mark.
+    mark: (u64, u64),
+}
+
+impl RunSink for FileDocument<'_> {
+    fn append(&mut self, _status: Status, run_xml: &[u8]) -> io::Result<()> {
+        self.writer.write_formatted(run_xml)
+    }
+
+    fn mark(&mut self) -> io::Result<bool> {
+        self.mark = (self.writer.bytes(), self.writer.runs());
+        Ok(true)
+    }
+
+    fn take_back(&mut self) -> io::Result<()> {
+        let (bytes, runs) = self.mark;
+        let out = self.writer.get_mut();
+        out.flush()?;
+        let mut file = *out.get_ref();
+        file.set_len(self.start + bytes)?;
+        file.seek(SeekFrom::Start(self.start + bytes))?;
+        self.writer.rewind(bytes, runs);
+        Ok(())
+    }
 }
 
 /// Reads every file once and passes the formatted runs of each file that was
@@ -192,9 +281,9 @@ fn convert_files(
     report_url: Option<&str>,
     spool_dir: &Path,
     conversion: &mut Conversion,
-    append: &mut Sink<'_>,
+    sink: &mut dyn RunSink,
 ) -> anyhow::Result<u64> {
-    let ((), dropped_chars) = with_output_thread(spool_dir, report_url, append, |runs| {
+    let ((), dropped_chars) = with_output_thread(spool_dir, report_url, sink, |runs| {
         read_files(files, opts, conversion, runs)
     })?;
     Ok(dropped_chars)
@@ -363,8 +452,8 @@ struct PayloadSet<'a> {
     dropped_chars: u64,
 }
 
-impl PayloadSet<'_> {
-    fn write_run(&mut self, status: Status, run_xml: &[u8]) -> io::Result<()> {
+impl RunSink for PayloadSet<'_> {
+    fn append(&mut self, status: Status, run_xml: &[u8]) -> io::Result<()> {
         let writer = match &mut self.current {
             Some(writer) => writer,
             None => {
@@ -394,7 +483,9 @@ impl PayloadSet<'_> {
         }
         Ok(())
     }
+}
 
+impl PayloadSet<'_> {
     fn close(&mut self) -> io::Result<()> {
         if let Some(writer) = self.current.take() {
             self.dropped_chars += writer.dropped_chars();
@@ -531,6 +622,43 @@ mod tests {
         assert_eq!(conversion.file_errors[0].path, big);
         assert_eq!(conversion.counts.passed + conversion.counts.failed, 3);
         assert_eq!(conversion.first_failures, ["a.B.t0"]);
+    }
+
+    #[test]
+    fn failed_file_is_cut_from_the_output_file() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let first = dir.path().join("first.xml");
+        write_report(&first, 3);
+        let big = dir.path().join("big.xml");
+        write_report(&big, 80_000);
+        let mut text = std::fs::read_to_string(&big).expect("report readable");
+        text.truncate(text.len() - 20);
+        std::fs::write(&big, text).expect("write report");
+        let last = dir.path().join("last.xml");
+        write_report(&last, 2);
+        let opts = ConvertOptions {
+            build: None,
+            default_started_ms: 0,
+            external_report_url: None,
+        };
+        let output = dir.path().join("out.xml");
+        let mut file = File::create(&output).expect("create output");
+        file.write_all(b"kept\n").expect("write prefix");
+
+        let conversion = write_document_to_file(&[first, big.clone(), last], &opts, &mut file)
+            .expect("conversion succeeds");
+        drop(file);
+
+        let text = std::fs::read_to_string(&output).expect("output readable");
+        let document = text.strip_prefix("kept\n").expect("text before the document kept");
+        assert!(document.starts_with("<?xml"));
+        assert!(document.ends_with("</test_runs>\n</test_result>\n"));
+        assert_eq!(document.matches("<test_run ").count(), 5);
+        assert_eq!(document.matches("name=\"t0\"").count(), 2);
+        assert!(!document.contains("name=\"t3\""), "no run of the failed file");
+        assert_eq!(conversion.files_converted, 2);
+        assert_eq!(conversion.file_errors.len(), 1);
+        assert_eq!(conversion.file_errors[0].path, big);
     }
 
     #[test]

@@ -1,6 +1,8 @@
 //! Output thread: formats the runs of each file, spools them and copies them
 //! to the output once the parser reports that the file was read without
-//! error.
+//! error. An output that can take back what it was given (a regular file)
+//! gets the runs straight away and drops those of a file that failed, which
+//! saves copying every run through the spool.
 //!
 //! The parser sends runs in batches of packed runs (see [`super::packed`]),
 //! each framed like a spooled run, so formatting, spooling and writing, about
@@ -21,8 +23,23 @@ const BATCH_BYTES: usize = 64 << 10;
 /// Batches queued for the output thread; bounds the memory in flight.
 const BATCHES_IN_FLIGHT: usize = 4;
 
-/// Destination of spooled runs once their file was read without error.
-pub(crate) type Sink<'a> = dyn FnMut(Status, &[u8]) -> io::Result<()> + Send + 'a;
+/// Destination of the runs of the files read without error.
+pub(crate) trait RunSink: Send {
+    /// Appends one formatted run.
+    fn append(&mut self, status: Status, run_xml: &[u8]) -> io::Result<()>;
+
+    /// Called before the runs of each file. Returns true when the runs
+    /// appended from here on can be taken back with [`Self::take_back`], so
+    /// they can be appended before their file has been read to the end.
+    fn mark(&mut self) -> io::Result<bool> {
+        Ok(false)
+    }
+
+    /// Removes the runs appended since the last [`Self::mark`] that returned true.
+    fn take_back(&mut self) -> io::Result<()> {
+        Err(io::Error::other("this output cannot take runs back"))
+    }
+}
 
 enum Message {
     Runs(Vec<u8>),
@@ -38,7 +55,7 @@ enum Message {
 pub(crate) fn with_output_thread<T>(
     spool_dir: &Path,
     report_url: Option<&str>,
-    sink: &mut Sink<'_>,
+    sink: &mut dyn RunSink,
     body: impl FnOnce(&mut RunSender) -> anyhow::Result<T>,
 ) -> anyhow::Result<(T, u64)> {
     std::thread::scope(|scope| {
@@ -72,11 +89,12 @@ fn write_runs(
     free: &Sender<Vec<u8>>,
     report_url: Option<&str>,
     spool: &mut Spool,
-    sink: &mut Sink<'_>,
+    sink: &mut dyn RunSink,
 ) -> io::Result<u64> {
     let mut formatted = Vec::with_capacity(BATCH_BYTES * 2);
     let mut dropped = 0;
     let mut dropped_in_file = 0;
+    let mut direct = sink.mark()?;
     while let Ok(message) = receiver.recv() {
         match message {
             Message::Runs(batch) => {
@@ -85,22 +103,38 @@ fn write_runs(
                 while !rest.is_empty() {
                     let (status, packed, after) = split_frame(rest)?;
                     let run = unpack(status, packed)?;
-                    spool::push_frame_with(&mut formatted, status, |out| {
-                        dropped_in_file += format_run(&run, report_url, out);
-                    })?;
+                    if direct {
+                        formatted.clear();
+                        dropped_in_file += format_run(&run, report_url, &mut formatted);
+                        sink.append(status, &formatted)?;
+                    } else {
+                        spool::push_frame_with(&mut formatted, status, |out| {
+                            dropped_in_file += format_run(&run, report_url, out);
+                        })?;
+                    }
                     rest = after;
                 }
-                spool.push_frames(&formatted)?;
+                if !direct {
+                    spool.push_frames(&formatted)?;
+                }
                 // The parser may have finished already.
                 let _ = free.send(batch);
             }
             Message::FileEnd(true) => {
-                spool.drain(sink)?;
+                if !direct {
+                    spool.drain(sink)?;
+                }
                 dropped += std::mem::take(&mut dropped_in_file);
+                direct = sink.mark()?;
             }
             Message::FileEnd(false) => {
-                spool.clear();
+                if direct {
+                    sink.take_back()?;
+                } else {
+                    spool.clear();
+                }
                 dropped_in_file = 0;
+                direct = sink.mark()?;
             }
         }
     }

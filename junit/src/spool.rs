@@ -10,7 +10,7 @@ use std::fs::File;
 use std::io::{self, BufReader, BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use super::output::Sink;
+use super::output::RunSink;
 use super::rules::Status;
 
 /// Bytes of spooled runs kept in memory before they move to a temporary file.
@@ -53,13 +53,13 @@ impl Spool {
         }
     }
 
-    /// Calls `append` for every spooled run in order, then empties the spool.
-    pub(crate) fn drain(&mut self, append: &mut Sink<'_>) -> io::Result<()> {
+    /// Appends every spooled run to `sink` in order, then empties the spool.
+    pub(crate) fn drain(&mut self, sink: &mut dyn RunSink) -> io::Result<()> {
         let Some(file) = self.file.take() else {
             let mut rest = self.memory.as_slice();
             while !rest.is_empty() {
                 let (status, run_xml, after) = split_frame(rest)?;
-                append(status, run_xml)?;
+                sink.append(status, run_xml)?;
                 rest = after;
             }
             self.memory.clear();
@@ -78,7 +78,7 @@ impl Spool {
             let (status, length) = parse_header(&header)?;
             self.frame.resize(length, 0);
             input.read_exact(&mut self.frame)?;
-            append(status, &self.frame)?;
+            sink.append(status, &self.frame)?;
         }
         self.frame = Vec::new();
         Ok(())
@@ -192,15 +192,20 @@ mod tests {
         }
     }
 
+    /// Collects the runs it is given.
+    struct Collected(Vec<(Status, Vec<u8>)>);
+
+    impl RunSink for Collected {
+        fn append(&mut self, status: Status, run_xml: &[u8]) -> io::Result<()> {
+            self.0.push((status, run_xml.to_vec()));
+            Ok(())
+        }
+    }
+
     fn drained(spool: &mut Spool) -> Vec<(Status, Vec<u8>)> {
-        let mut runs = Vec::new();
-        spool
-            .drain(&mut |status, run_xml| {
-                runs.push((status, run_xml.to_vec()));
-                Ok(())
-            })
-            .expect("draining the spool");
-        runs
+        let mut collected = Collected(Vec::new());
+        spool.drain(&mut collected).expect("draining the spool");
+        collected.0
     }
 
     #[test]

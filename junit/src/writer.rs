@@ -75,6 +75,18 @@ impl<W: Write> PayloadWriter<W> {
         Ok(self.out)
     }
 
+    /// The output, for a caller that needs to reposition it; see [`Self::rewind`].
+    pub(crate) fn get_mut(&mut self) -> &mut W {
+        &mut self.out
+    }
+
+    /// Sets the counts back to `bytes` and `runs`, after the caller cut the
+    /// output back to the point where they were taken.
+    pub(crate) fn rewind(&mut self, bytes: u64, runs: u64) {
+        self.bytes = bytes;
+        self.runs = runs;
+    }
+
     pub(crate) fn bytes(&self) -> u64 {
         self.bytes
     }
