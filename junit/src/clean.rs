@@ -16,8 +16,9 @@
 //!   are cut (the end of the run is kept so the markup stays intact);
 //! - a start tag longer than [`TAG_CAP`] bytes is an error.
 //!
-//! quick-xml buffers one whole event, so these caps bound its buffer: a 200 MB
-//! `system-out` costs at most [`RUN_CAP`] bytes of memory.
+//! The parser reads the cleaned input in chunks that end after a markup, and
+//! these caps bound the size of a chunk: a 200 MB `system-out` costs at most
+//! [`RUN_CAP`] bytes of memory.
 
 use std::io::{self, BufRead, Read};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
@@ -33,10 +34,13 @@ pub(crate) const ATTRIBUTE_CAP: usize = 64 << 10;
 /// Maximum bytes of one start or end tag after attribute values were cut.
 pub(crate) const TAG_CAP: usize = 4 << 20;
 
+/// Bytes read from the file at a time, and the least size of a cleaned chunk.
 const CHUNK: usize = 64 << 10;
 /// Cleaned chunks queued between the cleaning thread and the parser. With the
-/// chunks being filled, sent and parsed, at most seven buffers of about
-/// [`CHUNK`] bytes hold cleaned output at once.
+/// chunk being filled and the one being parsed, at most six chunks exist at
+/// once. A chunk holds about one to two times [`CHUNK`] bytes, and ends after
+/// a markup, so a long text run or tag can make it grow by up to
+/// [`RUN_CAP`] plus [`TAG_CAP`].
 const CHUNKS_IN_FLIGHT: usize = 4;
 
 /// Bytes searched for the end of the XML declaration at the start of a file.
@@ -86,8 +90,17 @@ impl<R: Read> CleanReader<R> {
 
     /// Reads the next chunk, decodes it and runs it through the lexer into `out`.
     fn fill(&mut self) -> io::Result<()> {
-        self.out.clear();
+        let mut out = std::mem::take(&mut self.out);
+        out.clear();
+        let result = self.fill_into(&mut out);
+        self.out = out;
         self.out_pos = 0;
+        result
+    }
+
+    /// Reads the next chunk, decodes it and appends it, cleaned, to `out`.
+    /// Sets `done` after the last chunk.
+    fn fill_into(&mut self, out: &mut Vec<u8>) -> io::Result<()> {
         self.raw.clear();
         let last = self.read_chunk()?;
         if self.decoder.is_none() {
@@ -103,12 +116,20 @@ impl<R: Read> CleanReader<R> {
         self.stats.malformed_encoding |= replaced;
         let result = self
             .lexer
-            .process(&self.utf8[..written], &mut self.out, &mut self.stats);
+            .process(&self.utf8[..written], out, &mut self.stats);
         if last {
-            self.lexer.finish(&mut self.out);
+            self.lexer.finish(out);
             self.done = true;
         }
         result.map_err(|message| io::Error::new(io::ErrorKind::InvalidData, message))
+    }
+
+    /// Cleans the whole input into `out`, for files small enough to hold.
+    pub(crate) fn read_all(&mut self, out: &mut Vec<u8>) -> io::Result<()> {
+        while !self.done {
+            self.fill_into(out)?;
+        }
+        Ok(())
     }
 
     /// Fills `raw` with up to one chunk; returns true at end of input.
@@ -233,8 +254,6 @@ pub(crate) fn clean_in_background<R: Read + Send, T>(
         let mut chunks = CleanedChunks {
             receiver: chunk_receiver,
             free: free_sender,
-            current: Vec::new(),
-            position: 0,
             stats: None,
         };
         let result = parse(&mut chunks);
@@ -256,67 +275,69 @@ enum Chunk {
     Failed(io::Error),
 }
 
+/// Sends the cleaned input in chunks of at least [`CHUNK`] bytes that end
+/// just after a markup (see [`Lexer::take_boundary`]), so each chunk can be
+/// parsed on its own; only the last chunk may end elsewhere. A chunk grows
+/// beyond [`CHUNK`] until such a point comes: by at most one text run and
+/// one tag, whose lengths the lexer caps.
 fn produce_chunks<R: Read>(input: R, chunks: &SyncSender<Chunk>, free: &Receiver<Vec<u8>>) {
     let mut cleaner = CleanReader::new(input);
+    let mut chunk = Vec::with_capacity(CHUNK * 2);
+    let mut boundary = None;
     while !cleaner.done {
-        if let Err(error) = cleaner.fill() {
+        if let Err(error) = cleaner.fill_into(&mut chunk) {
             let _ = chunks.send(Chunk::Failed(error));
             return;
         }
-        if cleaner.out.is_empty() {
-            continue;
-        }
-        let mut buffer = free.try_recv().unwrap_or_default();
-        buffer.clear();
-        std::mem::swap(&mut buffer, &mut cleaner.out);
-        if chunks.send(Chunk::Bytes(buffer)).is_err() {
+        boundary = cleaner.lexer.take_boundary().or(boundary);
+        let cut = match boundary {
+            Some(cut) if chunk.len() >= CHUNK && !cleaner.done => cut,
+            _ => continue,
+        };
+        let mut next = free.try_recv().unwrap_or_default();
+        next.clear();
+        next.extend_from_slice(&chunk[cut..]);
+        chunk.truncate(cut);
+        boundary = None;
+        let full = std::mem::replace(&mut chunk, next);
+        if chunks.send(Chunk::Bytes(full)).is_err() {
             return;
         }
+    }
+    if !chunk.is_empty() && chunks.send(Chunk::Bytes(chunk)).is_err() {
+        return;
     }
     let _ = chunks.send(Chunk::End(cleaner.stats));
 }
 
-/// Cleaned bytes received from the cleaning thread.
+/// Cleaned chunks received from the cleaning thread.
 pub(crate) struct CleanedChunks {
     receiver: Receiver<Chunk>,
     free: Sender<Vec<u8>>,
-    current: Vec<u8>,
-    position: usize,
     stats: Option<CleanStats>,
 }
 
-impl Read for CleanedChunks {
-    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let count = buffer.len().min(available.len());
-        buffer[..count].copy_from_slice(&available[..count]);
-        self.consume(count);
-        Ok(count)
-    }
-}
-
-impl BufRead for CleanedChunks {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        while self.position == self.current.len() && self.stats.is_none() {
-            match self.receiver.recv() {
-                Ok(Chunk::Bytes(bytes)) => {
-                    let used = std::mem::replace(&mut self.current, bytes);
-                    self.position = 0;
-                    // The cleaning thread may have stopped already.
-                    let _ = self.free.send(used);
-                }
-                Ok(Chunk::End(stats)) => self.stats = Some(stats),
-                Ok(Chunk::Failed(error)) => return Err(error),
-                Err(_) => {
-                    return Err(io::Error::other("the cleaning thread stopped early"));
-                }
-            }
+impl CleanedChunks {
+    /// Returns the next chunk, or `None` once the input ended.
+    pub(crate) fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
+        if self.stats.is_some() {
+            return Ok(None);
         }
-        Ok(&self.current[self.position..])
+        match self.receiver.recv() {
+            Ok(Chunk::Bytes(bytes)) => Ok(Some(bytes)),
+            Ok(Chunk::End(stats)) => {
+                self.stats = Some(stats);
+                Ok(None)
+            }
+            Ok(Chunk::Failed(error)) => Err(error),
+            Err(_) => Err(io::Error::other("the cleaning thread stopped early")),
+        }
     }
 
-    fn consume(&mut self, amount: usize) {
-        self.position = (self.position + amount).min(self.current.len());
+    /// Hands a parsed chunk back to the cleaning thread for reuse.
+    pub(crate) fn recycle(&mut self, chunk: Vec<u8>) {
+        // The cleaning thread may have stopped already.
+        let _ = self.free.send(chunk);
     }
 }
 
@@ -428,14 +449,23 @@ mod tests {
         input.extend_from_slice(b"</a>");
         let (expected, inline_stats) = clean(&input);
 
-        let (output, stats) = clean_in_background(input.as_slice(), |chunks| {
-            let mut output = String::new();
-            chunks
-                .read_to_string(&mut output)
-                .expect("cleaning in memory should succeed");
-            output
+        let (received, stats) = clean_in_background(input.as_slice(), |chunks| {
+            let mut received = Vec::new();
+            while let Some(chunk) = chunks
+                .next_chunk()
+                .expect("cleaning in memory should succeed")
+            {
+                received.push(chunk);
+            }
+            received
         });
 
+        assert!(received.len() > 1, "{} chunks", received.len());
+        for chunk in &received[..received.len() - 1] {
+            assert!(chunk.len() >= CHUNK, "chunk of {} bytes", chunk.len());
+            assert!(chunk.ends_with(b">"), "a chunk ends after markup");
+        }
+        let output = String::from_utf8(received.concat()).expect("cleaned output is UTF-8");
         assert!(output == expected, "background output differs");
         let stats = stats.expect("input read to the end");
         assert_eq!(stats.control_chars, inline_stats.control_chars);
@@ -448,8 +478,8 @@ mod tests {
         let input = format!("<a b=\"{}", "x".repeat(TAG_CAP / 4));
         let input = input.replace('x', "\" x=\"");
         let (result, stats) = clean_in_background(input.as_bytes(), |chunks| {
-            let mut output = Vec::new();
-            chunks.read_to_end(&mut output)
+            while chunks.next_chunk()?.is_some() {}
+            Ok::<(), io::Error>(())
         });
         let error = result.expect_err("tag over the cap");
         assert!(error.to_string().contains("element tag longer"), "{error}");

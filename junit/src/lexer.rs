@@ -42,6 +42,10 @@ pub(crate) struct Lexer {
     matched: usize,
     dropped_marks: usize,
     tag_length: usize,
+    /// Length of the output up to the end of the last markup (tag, comment,
+    /// CDATA section, processing instruction or DOCTYPE) completed by
+    /// [`Self::process`], since [`Self::take_boundary`] was last called.
+    boundary: Option<usize>,
 }
 
 impl Default for Lexer {
@@ -55,6 +59,7 @@ impl Default for Lexer {
             matched: 0,
             dropped_marks: 0,
             tag_length: 0,
+            boundary: None,
         }
     }
 }
@@ -125,6 +130,10 @@ impl Lexer {
             let byte = input[index];
             if self.pass_through(byte, input.get(index + 1).copied()) {
                 index += 1;
+                if let State::Text = self.state {
+                    // Only a `>` that closes a tag leads back to text here.
+                    self.boundary = Some(out.len() + index - copy_from);
+                }
                 continue;
             }
             out.extend_from_slice(&input[copy_from..index]);
@@ -206,6 +215,13 @@ impl Lexer {
             .unwrap_or(budget)
     }
 
+    /// Returns the position in the output just after the last markup
+    /// completed since the previous call, if any. The output can be split
+    /// there: what follows starts in text, outside any markup.
+    pub(crate) fn take_boundary(&mut self) -> Option<usize> {
+        self.boundary.take()
+    }
+
     /// Emits markup held back at the end of input, so quick-xml reports it.
     pub(crate) fn finish(&mut self, out: &mut Vec<u8>) {
         out.append(&mut self.pending);
@@ -269,6 +285,7 @@ impl Lexer {
                     out.extend(std::iter::repeat_n(mark, missing));
                     out.push(b'>');
                     self.start_run(State::Text);
+                    self.boundary = Some(out.len());
                     return Ok(());
                 } else {
                     self.matched = 0;
@@ -291,6 +308,7 @@ impl Lexer {
                     },
                     (0, b'>') if depth == 0 => {
                         self.start_run(State::Text);
+                        self.boundary = Some(out.len());
                         State::Text
                     }
                     (quote, byte) if quote == byte => State::Doctype { quote: 0, depth },
@@ -379,6 +397,7 @@ impl Lexer {
                 b'>' => {
                     out.push(byte);
                     self.start_run(State::Text);
+                    self.boundary = Some(out.len());
                     return Ok(());
                 }
                 _ => {}

@@ -650,12 +650,17 @@ mod tests {
         drop(file);
 
         let text = std::fs::read_to_string(&output).expect("output readable");
-        let document = text.strip_prefix("kept\n").expect("text before the document kept");
+        let document = text
+            .strip_prefix("kept\n")
+            .expect("text before the document kept");
         assert!(document.starts_with("<?xml"));
         assert!(document.ends_with("</test_runs>\n</test_result>\n"));
         assert_eq!(document.matches("<test_run ").count(), 5);
         assert_eq!(document.matches("name=\"t0\"").count(), 2);
-        assert!(!document.contains("name=\"t3\""), "no run of the failed file");
+        assert!(
+            !document.contains("name=\"t3\""),
+            "no run of the failed file"
+        );
         assert_eq!(conversion.files_converted, 2);
         assert_eq!(conversion.file_errors.len(), 1);
         assert_eq!(conversion.file_errors[0].path, big);

@@ -11,12 +11,12 @@
 //! resolved. Any other reference stays in the text as written, and the DTD
 //! that could declare it was already removed by [`CleanReader`].
 
-use std::io::{BufRead, Read};
+use std::io::{self, Read};
 
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::clean::{CleanReader, CleanStats, clean_in_background};
+use super::clean::{CleanReader, CleanStats, CleanedChunks, clean_in_background};
 use super::entities::{EntityNotes, resolve_reference, unescape_attribute};
 use super::model::{self, CaseAttributes, Detail, MappingNotes, ResultKind, ResultSet, TestRun};
 use super::rules;
@@ -50,27 +50,66 @@ pub(crate) fn read_report(
 ) -> Result<FileSummary, ReadError> {
     let mut walker = Walker::new(default_started_ms, emit);
     let stats = if background {
-        let (result, stats) = clean_in_background(input, |chunks| parse(chunks, &mut walker));
+        let (result, stats) =
+            clean_in_background(input, |chunks| parse_chunks(chunks, &mut walker));
         result?;
         stats.expect("the parser stops at the end of input only after the last chunk")
     } else {
         let mut cleaner = CleanReader::new(input);
-        parse(&mut cleaner, &mut walker)?;
+        let mut cleaned = Vec::new();
+        if let Err(error) = cleaner.read_all(&mut cleaned) {
+            return Err(unreadable(cleaned.len() as u64, &error));
+        }
+        parse_chunk(&cleaned, 0, &mut walker)?;
         cleaner.stats
     };
     walker.finish(stats)
 }
 
-/// Feeds every event of the cleaned `input` to `walker`.
-fn parse(input: impl BufRead, walker: &mut Walker<'_>) -> Result<(), ReadError> {
-    let mut reader = Reader::from_reader(input);
-    let mut buffer = Vec::new();
+/// Feeds every event of the cleaned chunks to `walker`.
+fn parse_chunks(chunks: &mut CleanedChunks, walker: &mut Walker<'_>) -> Result<(), ReadError> {
+    let mut offset = 0;
     loop {
-        buffer.clear();
-        let event = match reader.read_event_into(&mut buffer) {
+        let chunk = match chunks.next_chunk() {
+            Ok(Some(chunk)) => chunk,
+            Ok(None) => return Ok(()),
+            Err(error) => return Err(unreadable(offset, &error)),
+        };
+        parse_chunk(&chunk, offset, walker)?;
+        offset += chunk.len() as u64;
+        chunks.recycle(chunk);
+    }
+}
+
+/// The error for input that could not be read or cleaned after `offset` bytes.
+fn unreadable(offset: u64, error: &io::Error) -> ReadError {
+    ReadError::Invalid(format!("invalid XML near byte {offset}: {error}"))
+}
+
+/// The UTF-8 encoding of U+FEFF, which quick-xml takes for a byte order mark
+/// at the start of its input.
+const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
+
+/// Feeds every event of one chunk of cleaned input, which starts `offset`
+/// bytes into the cleaned file, to `walker`. A chunk after the first starts
+/// just after a markup, in text, so its events are those the whole input
+/// would give there. End tags are checked here against the open elements
+/// because each chunk has a reader of its own.
+fn parse_chunk(chunk: &[u8], offset: u64, walker: &mut Walker<'_>) -> Result<(), ReadError> {
+    let mut reader = Reader::from_reader(chunk);
+    let config = reader.config_mut();
+    config.check_end_names = false;
+    config.allow_unmatched_ends = true;
+    if offset > 0 && chunk.starts_with(BYTE_ORDER_MARK) && walker.wants_text() {
+        // The first character of this text, which the reader will skip.
+        walker.text("\u{FEFF}")?;
+    }
+    loop {
+        let event_start = offset + reader.buffer_position();
+        let event = match reader.read_event() {
             Ok(event) => event,
             Err(error) => {
-                let position = reader.error_position();
+                let position = offset + reader.error_position();
                 return Err(ReadError::Invalid(format!(
                     "invalid XML near byte {position}: {error}"
                 )));
@@ -82,7 +121,15 @@ fn parse(input: impl BufRead, walker: &mut Walker<'_>) -> Result<(), ReadError> 
                 walker.start(&element)?;
                 walker.end()?;
             }
-            Event::End(_) => walker.end()?,
+            Event::End(element) => {
+                let name = element.name();
+                if walker.innermost() != Some(name.as_ref()) {
+                    return Err(ReadError::Invalid(
+                        walker.mismatch(name.as_ref(), event_start),
+                    ));
+                }
+                walker.end()?;
+            }
             Event::Text(text) if walker.wants_text() => walker.text(&text.xml10_content())?,
             Event::CData(text) if walker.wants_text() => walker.text(&text.xml10_content())?,
             Event::Text(_) | Event::CData(_) => {}
@@ -131,9 +178,17 @@ fn scan_attributes(raw: &str, mut visit: impl FnMut(&str, &str)) -> Result<(), S
                 shown(key)
             ));
         };
-        let local = key.rsplit_once(':').map_or(key, |(_, local)| local);
-        visit(local, &raw[value_start..value_start + length]);
+        visit(local_name(key), &raw[value_start..value_start + length]);
         at = value_start + length + 1;
+    }
+}
+
+/// `name` without its namespace prefix. Names are short, so a plain loop
+/// beats a vectorized search here.
+fn local_name(name: &str) -> &str {
+    match name.bytes().rposition(|byte| byte == b':') {
+        Some(colon) => &name[colon + 1..],
+        None => name,
     }
 }
 
@@ -215,7 +270,7 @@ impl<'a> Walker<'a> {
         }
     }
 
-    /// Name of the innermost open element.
+    /// Name of the innermost open element, with its namespace prefix.
     fn innermost(&self) -> Option<&str> {
         let end = *self.open_ends.last()?;
         let start = match self.open_ends.len() {
@@ -225,9 +280,22 @@ impl<'a> Walker<'a> {
         Some(&self.open_names[start..end])
     }
 
+    /// The reason for an end tag `</name>` at byte `position` that does not
+    /// close the innermost open element.
+    fn mismatch(&self, name: &str, position: u64) -> String {
+        let name = rules::cut_bytes(name, 64);
+        match self.innermost() {
+            Some(open) => format!(
+                "invalid XML near byte {position}: </{name}> found where </{}> was expected",
+                rules::cut_bytes(open, 64)
+            ),
+            None => format!("invalid XML near byte {position}: </{name}> closes no element"),
+        }
+    }
+
     fn start(&mut self, element: &BytesStart<'_>) -> Result<(), ReadError> {
-        let local_name = element.local_name();
-        let name: &str = local_name.as_ref();
+        let qualified = element.name();
+        let name = local_name(qualified.as_ref());
         let depth = self.open_ends.len() + 1;
         if depth > MAX_DEPTH {
             return Err(ReadError::Invalid(format!(
@@ -242,7 +310,7 @@ impl<'a> Walker<'a> {
                 )));
             }
         }
-        self.open_names.push_str(name);
+        self.open_names.push_str(qualified.as_ref());
         self.open_ends.push(self.open_names.len());
 
         if let Some(capture) = &mut self.capture {
@@ -535,6 +603,64 @@ mod tests {
         ] {
             assert_eq!(scanned(raw), Err(reason.to_string()), "{raw:?}");
         }
+    }
+
+    /// Reads `report` and returns the runs or the reason it is invalid.
+    fn read(report: &str) -> Result<Vec<TestRun>, String> {
+        let mut runs = Vec::new();
+        let mut emit = |run: &TestRun| -> anyhow::Result<()> {
+            runs.push(run.clone());
+            Ok(())
+        };
+        match read_report(report.as_bytes(), false, 0, &mut emit) {
+            Ok(_) => Ok(runs),
+            Err(ReadError::Invalid(reason)) => Err(reason),
+            Err(ReadError::Output(error)) => panic!("output error {error}"),
+        }
+    }
+
+    #[test]
+    fn end_tags_must_match() {
+        assert_eq!(
+            read("<testsuite><testcase name=\"a\"></testsuite>"),
+            Err(
+                "invalid XML near byte 30: </testsuite> found where </testcase> was expected"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            read("<x:testsuite></testsuite>"),
+            Err(
+                "invalid XML near byte 13: </testsuite> found where </x:testsuite> was expected"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            read("<testsuite/></testsuite>"),
+            Err("invalid XML near byte 12: </testsuite> closes no element".to_string())
+        );
+        let runs = read("<x:testsuite><testcase name=\"a\"></testcase ></x:testsuite>");
+        assert_eq!(runs.map(|runs| runs.len()), Ok(1));
+    }
+
+    #[test]
+    fn chunk_may_start_with_zero_width_no_break_space() {
+        let first = "<testsuite><testcase name=\"a\"><failure>";
+        let second = "\u{FEFF}trace</failure></testcase></testsuite>";
+        let mut runs = Vec::new();
+        let mut emit = |run: &TestRun| -> anyhow::Result<()> {
+            runs.push(run.clone());
+            Ok(())
+        };
+        let mut walker = Walker::new(0, &mut emit);
+        parse_chunk(first.as_bytes(), 0, &mut walker).expect("first chunk parses");
+        parse_chunk(second.as_bytes(), first.len() as u64, &mut walker)
+            .expect("second chunk parses");
+        walker
+            .finish(CleanStats::default())
+            .expect("complete report");
+        let error = runs[0].error.as_ref().expect("failed run");
+        assert_eq!(error.stack_trace, "\u{FEFF}trace");
     }
 
     #[test]

@@ -107,7 +107,10 @@ fn checked_millis(millis: i64) -> Duration {
 /// with at most 12 integer digits the float error stays far below the 0.5 ms
 /// that rounding removes. Returns `None` for any other form.
 fn parse_plain_millis(text: &str) -> Option<i64> {
-    let (integer, fraction) = text.split_once('.').unwrap_or((text, ""));
+    let (integer, fraction) = match text.bytes().position(|byte| byte == b'.') {
+        Some(dot) => (&text[..dot], &text[dot + 1..]),
+        None => (text, ""),
+    };
     if integer.is_empty()
         || integer.len() > 12
         || fraction.len() > 3
