@@ -45,7 +45,7 @@ use anyhow::{Context, bail};
 pub use cli::{ConvertArgs, parse_convert_args, run_convert};
 pub use patterns::expand_patterns;
 
-use model::TestRun;
+use model::{MappingNotes, RawRun};
 use output::{RunSender, RunSink, with_output_thread};
 use reader::{ReadError, read_report};
 use rules::Status;
@@ -272,7 +272,7 @@ impl RunSink for FileDocument<'_> {
 }
 
 /// Reads every file once and passes the formatted runs of each file that was
-/// read without error to `append`, which runs on a second thread. Returns the
+/// read without error to `sink`, which runs on a second thread. Returns the
 /// number of characters dropped from those runs because XML 1.0 does not
 /// allow them.
 fn convert_files(
@@ -283,21 +283,32 @@ fn convert_files(
     conversion: &mut Conversion,
     sink: &mut dyn RunSink,
 ) -> anyhow::Result<u64> {
-    let ((), dropped_chars) = with_output_thread(spool_dir, report_url, sink, |runs| {
+    let (summaries, written) = with_output_thread(spool_dir, report_url, sink, |runs| {
         read_files(files, opts, conversion, runs)
     })?;
-    Ok(dropped_chars)
+    // The output thread reports on the same files, in the same order.
+    for ((path, summary), notes) in summaries.iter().zip(&written.notes) {
+        let shown = path.display();
+        let lines = notes::describe(&summary.stats, notes, &summary.entities);
+        conversion
+            .warnings
+            .extend(lines.iter().map(|line| format!("{shown}: {line}")));
+    }
+    Ok(written.dropped_chars)
 }
 
-fn read_files(
-    files: &[PathBuf],
+/// Reads every file and returns the path and summary of each file read
+/// without error.
+fn read_files<'a>(
+    files: &'a [PathBuf],
     opts: &ConvertOptions,
     conversion: &mut Conversion,
     runs: &mut RunSender,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<(&'a Path, reader::FileSummary)>> {
+    let mut summaries = Vec::new();
     for path in files {
         let mut tally = Tally::default();
-        let mut emit = |run: &TestRun| -> anyhow::Result<()> {
+        let mut emit = |run: &RawRun<'_>| -> anyhow::Result<()> {
             tally.record(run);
             runs.push(run)
         };
@@ -307,13 +318,7 @@ fn read_files(
             Ok(summary) => {
                 conversion.files_converted += 1;
                 tally.merge_into(conversion);
-                let shown = path.display();
-                conversion.warnings.extend(
-                    summary
-                        .warnings
-                        .iter()
-                        .map(|line| format!("{shown}: {line}")),
-                );
+                summaries.push((path.as_path(), summary));
             }
             Err(reason) => {
                 conversion.file_errors.push(FileError {
@@ -323,7 +328,7 @@ fn read_files(
             }
         }
     }
-    Ok(())
+    Ok(summaries)
 }
 
 /// Counters of one file, added to the conversion once the file is read
@@ -335,10 +340,14 @@ struct Tally {
 }
 
 impl Tally {
-    fn record(&mut self, run: &TestRun) {
-        self.counts.add(run.status);
-        if run.status == Status::Failed && self.first_failures.len() < FIRST_FAILURES_MAX {
-            let parts = [run.package.as_str(), run.class.as_str(), run.name.as_str()];
+    fn record(&mut self, raw: &RawRun<'_>) {
+        let status = raw.status();
+        self.counts.add(status);
+        if status == Status::Failed && self.first_failures.len() < FIRST_FAILURES_MAX {
+            // The output thread maps every run and counts the changes; this
+            // mapping only names the first few failures.
+            let run = model::build_run(raw, &mut MappingNotes::default());
+            let parts = [run.package, run.class, run.name];
             let label: Vec<&str> = parts.into_iter().filter(|part| !part.is_empty()).collect();
             self.first_failures.push(label.join("."));
         }
@@ -371,7 +380,7 @@ impl Counts {
 fn read_file(
     path: &Path,
     default_started_ms: i64,
-    emit: &mut dyn FnMut(&TestRun) -> anyhow::Result<()>,
+    emit: &mut dyn FnMut(&RawRun<'_>) -> anyhow::Result<()>,
 ) -> anyhow::Result<Result<reader::FileSummary, String>> {
     let file = match File::open(path) {
         Ok(file) => file,

@@ -1,6 +1,11 @@
 //! Test runs as the writer needs them, and the assembly of one run from the
 //! attributes and result elements of a `<testcase>` (or of a suite that
 //! reports an error of its own).
+//!
+//! The reader collects a case into a [`RawRun`]; [`build_run`] maps it to
+//! the [`RunView`] the writer formats. Both borrow their texts, so the
+//! mapping copies nothing, and it runs on the output thread, away from the
+//! parser.
 
 use super::rules::{self, Duration, ResultFlags, Status};
 use super::timestamp::parse_timestamp;
@@ -17,24 +22,45 @@ pub(crate) const NAME_READ_CAP: usize = 4 << 10;
 /// Name given to a case without a name, as the Octane Jenkins plugin does.
 pub(crate) const UNNAMED: &str = "[noName]";
 
-/// One Octane `test_run`.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct TestRun {
-    pub(crate) name: String,
-    pub(crate) package: String,
-    pub(crate) class: String,
+/// One Octane `test_run`, with texts borrowed from a [`RawRun`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct RunView<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) package: &'a str,
+    pub(crate) class: &'a str,
     pub(crate) status: Status,
     pub(crate) duration_ms: i64,
     pub(crate) started_ms: i64,
-    pub(crate) error: Option<RunError>,
+    pub(crate) error: Option<ErrorView<'a>>,
 }
 
 /// The `<error>` element of a failed run.
-#[derive(Clone, Debug, PartialEq)]
-pub(crate) struct RunError {
-    pub(crate) kind: Option<String>,
-    pub(crate) message: Option<String>,
-    pub(crate) stack_trace: String,
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct ErrorView<'a> {
+    pub(crate) kind: Option<&'a str>,
+    pub(crate) message: Option<&'a str>,
+    pub(crate) stack_trace: &'a str,
+}
+
+/// A case (or a suite with an error of its own) as read, before mapping.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct RawRun<'a> {
+    pub(crate) name: &'a str,
+    pub(crate) classname: &'a str,
+    pub(crate) time: Option<&'a str>,
+    pub(crate) timestamp: Option<&'a str>,
+    /// The nearest suite timestamp, or the build start when no suite has one.
+    pub(crate) inherited_started_ms: i64,
+    pub(crate) flags: ResultFlags,
+    pub(crate) stack_trace_cut: bool,
+    /// Type, message and stack trace when the run failed.
+    pub(crate) error: Option<ErrorView<'a>>,
+}
+
+impl RawRun<'_> {
+    pub(crate) fn status(&self) -> Status {
+        rules::status_of(self.flags)
+    }
 }
 
 /// Kind of a result element.
@@ -142,18 +168,35 @@ impl ResultSet {
         self.flags.error || self.flags.failure
     }
 
-    /// Builds the `<error>` element: the first error, else the first failure,
-    /// else the first failed rerun gives `type` and `message`.
-    fn into_error(self) -> Option<RunError> {
+    /// The case read with `attributes` and these results. A failed run
+    /// takes the type and message of the first error, else of the first
+    /// failure, else of the first failed rerun.
+    pub(crate) fn raw_run<'a>(
+        &'a self,
+        attributes: &'a CaseAttributes,
+        inherited_started_ms: i64,
+    ) -> RawRun<'a> {
+        let failed = rules::status_of(self.flags) == Status::Failed;
         let detail = self
             .first_error
-            .or(self.first_failure)
-            .or(self.first_rerun)?;
-        Some(RunError {
-            kind: detail.kind,
-            message: detail.message,
-            stack_trace: self.stack_trace,
-        })
+            .as_ref()
+            .or(self.first_failure.as_ref())
+            .or(self.first_rerun.as_ref())
+            .filter(|_| failed);
+        RawRun {
+            name: &attributes.name,
+            classname: &attributes.classname,
+            time: attributes.time.as_deref(),
+            timestamp: attributes.timestamp.as_deref(),
+            inherited_started_ms,
+            flags: self.flags,
+            stack_trace_cut: self.stack_trace_cut,
+            error: detail.map(|detail| ErrorView {
+                kind: detail.kind.as_deref(),
+                message: detail.message.as_deref(),
+                stack_trace: &self.stack_trace,
+            }),
+        }
     }
 }
 
@@ -178,35 +221,22 @@ pub(crate) struct MappingNotes {
     pub(crate) stack_traces_cut: u64,
 }
 
-/// Maps a case to a run, written into `run` so its string buffers are
-/// reused from case to case. `inherited_started_ms` is the nearest suite
-/// timestamp, or the build start when no suite has one.
-pub(crate) fn build_run(
-    attributes: &CaseAttributes,
-    results: ResultSet,
-    inherited_started_ms: i64,
-    notes: &mut MappingNotes,
-    run: &mut TestRun,
-) {
-    let mut name = attributes.name.trim();
+/// Maps a case to a run and counts in `notes` what was changed.
+pub(crate) fn build_run<'a>(raw: &RawRun<'a>, notes: &mut MappingNotes) -> RunView<'a> {
+    let mut name = raw.name.trim();
     if name.is_empty() {
         notes.unnamed += 1;
         name = UNNAMED;
     }
-    let (package, class) = rules::split_classname(&attributes.classname);
-    for (target, text) in [
-        (&mut run.name, name),
-        (&mut run.package, package),
-        (&mut run.class, class),
-    ] {
+    let (package, class) = rules::split_classname(raw.classname);
+    let [name, package, class] = [name, package, class].map(|text| {
         let (kept, was_cut) = rules::cut_name(text);
         notes.names_cut += u64::from(was_cut);
-        target.clear();
-        target.push_str(kept);
-    }
+        kept
+    });
 
-    let time = attributes.time.as_deref().unwrap_or("");
-    run.duration_ms = match rules::parse_duration(time) {
+    let time = raw.time.unwrap_or("");
+    let duration_ms = match rules::parse_duration(time) {
         Duration::Millis(millis) => millis,
         Duration::Negative => {
             notes.negative_times += 1;
@@ -224,32 +254,19 @@ pub(crate) fn build_run(
             0
         }
     };
-    run.started_ms = attributes
+    let started_ms = raw
         .timestamp
-        .as_deref()
         .and_then(parse_timestamp)
-        .unwrap_or(inherited_started_ms);
-
-    run.status = rules::status_of(results.flags);
-    notes.stack_traces_cut += u64::from(results.stack_trace_cut);
-    run.error = if run.status == Status::Failed {
-        results.into_error()
-    } else {
-        None
-    };
-}
-
-impl Default for TestRun {
-    fn default() -> Self {
-        TestRun {
-            name: String::new(),
-            package: String::new(),
-            class: String::new(),
-            status: Status::Passed,
-            duration_ms: 0,
-            started_ms: 0,
-            error: None,
-        }
+        .unwrap_or(raw.inherited_started_ms);
+    notes.stack_traces_cut += u64::from(raw.stack_trace_cut);
+    RunView {
+        name,
+        package,
+        class,
+        status: raw.status(),
+        duration_ms,
+        started_ms,
+        error: raw.error,
     }
 }
 
@@ -257,39 +274,43 @@ impl Default for TestRun {
 mod tests {
     use super::*;
 
+    /// Type, message and stack trace of a mapped run.
+    type OwnedError = (Option<String>, Option<String>, String);
+
+    /// Maps a case and returns its name, status, duration, start and error.
     fn run_of(
         attributes: &CaseAttributes,
-        results: ResultSet,
+        results: &ResultSet,
         inherited_started_ms: i64,
         notes: &mut MappingNotes,
-    ) -> TestRun {
-        let mut run = TestRun::default();
-        build_run(attributes, results, inherited_started_ms, notes, &mut run);
-        run
+    ) -> (String, Status, i64, i64, Option<OwnedError>) {
+        let raw = results.raw_run(attributes, inherited_started_ms);
+        let run = build_run(&raw, notes);
+        let error = run.error.map(|error| {
+            (
+                error.kind.map(str::to_string),
+                error.message.map(str::to_string),
+                error.stack_trace.to_string(),
+            )
+        });
+        (
+            run.name.to_string(),
+            run.status,
+            run.duration_ms,
+            run.started_ms,
+            error,
+        )
     }
 
     #[test]
-    fn reused_run_fully_overwritten() {
-        let mut notes = MappingNotes::default();
-        let mut failing = ResultSet::default();
-        failing.add(ResultKind::Failure, Detail::default(), "trace");
-        let first = CaseAttributes {
-            name: "first".into(),
-            classname: "a.b.C".into(),
-            time: Some("2".into()),
-            timestamp: Some("2024-01-03T12:27:11Z".into()),
-        };
-        let second = CaseAttributes {
-            name: "second".into(),
-            classname: "D".into(),
-            ..Default::default()
-        };
-        let mut run = TestRun::default();
-
-        build_run(&first, failing, 7, &mut notes, &mut run);
-        build_run(&second, ResultSet::default(), 7, &mut notes, &mut run);
-
-        assert_eq!(run, run_of(&second, ResultSet::default(), 7, &mut notes));
+    fn error_only_for_failed_runs() {
+        let mut skipped = ResultSet::default();
+        skipped.add(ResultKind::Skipped, Detail::default(), "reason");
+        skipped.add(ResultKind::Flaky, detail("X", Some("m")), "trace");
+        let attributes = CaseAttributes::default();
+        let raw = skipped.raw_run(&attributes, 7);
+        assert_eq!(raw.status(), Status::Skipped);
+        assert_eq!(raw.error, None);
     }
 
     fn detail(kind: &str, message: Option<&str>) -> Detail {
@@ -319,32 +340,30 @@ mod tests {
             ..Default::default()
         };
 
-        let run = run_of(&attributes, results, 5, &mut MappingNotes::default());
+        let (_, status, _, started_ms, error) =
+            run_of(&attributes, &results, 5, &mut MappingNotes::default());
 
-        assert_eq!(run.status, Status::Failed);
-        let error = run.error.expect("failed run has an error");
-        assert_eq!(error.kind.as_deref(), Some("IOError"));
-        assert_eq!(error.message.as_deref(), Some("first line"));
-        assert_eq!(
-            error.stack_trace,
-            "body one\n\nfirst line\nsecond\n\nbody three"
-        );
-        assert_eq!(run.started_ms, 5);
+        assert_eq!(status, Status::Failed);
+        let (kind, message, stack_trace) = error.expect("failed run has an error");
+        assert_eq!(kind.as_deref(), Some("IOError"));
+        assert_eq!(message.as_deref(), Some("first line"));
+        assert_eq!(stack_trace, "body one\n\nfirst line\nsecond\n\nbody three");
+        assert_eq!(started_ms, 5);
     }
 
     #[test]
     fn flaky_only_passes_without_error() {
         let mut results = ResultSet::default();
         results.add(ResultKind::Flaky, detail("X", Some("m")), "trace");
-        let run = run_of(
+        let (name, status, _, _, error) = run_of(
             &CaseAttributes::default(),
-            results,
+            &results,
             0,
             &mut MappingNotes::default(),
         );
-        assert_eq!(run.status, Status::Passed);
-        assert_eq!(run.error, None);
-        assert_eq!(run.name, UNNAMED);
+        assert_eq!(status, Status::Passed);
+        assert_eq!(error, None);
+        assert_eq!(name, UNNAMED);
     }
 
     #[test]
@@ -357,8 +376,8 @@ mod tests {
         );
         results.add(ResultKind::Failure, Detail::default(), "more");
         let mut notes = MappingNotes::default();
-        let run = run_of(&CaseAttributes::default(), results, 0, &mut notes);
-        assert_eq!(run.error.expect("error").stack_trace.len(), STACK_TRACE_CAP);
+        let (_, _, _, _, error) = run_of(&CaseAttributes::default(), &results, 0, &mut notes);
+        assert_eq!(error.expect("error").2.len(), STACK_TRACE_CAP);
         assert_eq!(notes.stack_traces_cut, 1);
     }
 
@@ -369,8 +388,8 @@ mod tests {
             ..Default::default()
         };
         let mut notes = MappingNotes::default();
-        let run = run_of(&attributes, ResultSet::default(), 0, &mut notes);
-        assert_eq!(run.duration_ms, 0);
+        let (_, _, duration_ms, _, _) = run_of(&attributes, &ResultSet::default(), 0, &mut notes);
+        assert_eq!(duration_ms, 0);
         assert_eq!(notes.negative_times, 1);
         assert_eq!(notes.first_bad_time.as_deref(), Some("-3"));
     }

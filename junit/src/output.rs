@@ -4,15 +4,16 @@
 //! gets the runs straight away and drops those of a file that failed, which
 //! saves copying every run through the spool.
 //!
-//! The parser sends runs in batches of packed runs (see [`super::packed`]),
-//! each framed like a spooled run, so formatting, spooling and writing, about
-//! a third of the work on large reports, overlap with parsing.
+//! The parser sends cases in batches of packed cases (see [`super::packed`]),
+//! each framed like a spooled run, so mapping, formatting, spooling and
+//! writing, about two fifths of the work on large reports, overlap with
+//! parsing.
 
 use std::io;
 use std::path::Path;
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
-use super::model::TestRun;
+use super::model::{MappingNotes, RawRun, build_run};
 use super::packed::{self, unpack};
 use super::rules::Status;
 use super::spool::{self, Spool, split_frame};
@@ -47,17 +48,25 @@ enum Message {
     FileEnd(bool),
 }
 
-/// Runs `body` with a [`RunSender`] whose runs reach `sink` on a second
-/// thread, formatted with `report_url` (which must match the XSD pattern).
-/// Returns the result of `body` and the number of characters dropped from
-/// the runs of files read without error because XML 1.0 does not allow them,
-/// or the output error that stopped the output thread.
+/// What the output thread reports about the files read without error.
+#[derive(Debug, Default)]
+pub(crate) struct Written {
+    /// Characters dropped from their runs because XML 1.0 does not allow them.
+    pub(crate) dropped_chars: u64,
+    /// Values changed while mapping, one entry per file in order.
+    pub(crate) notes: Vec<MappingNotes>,
+}
+
+/// Runs `body` with a [`RunSender`] whose cases reach `sink` on a second
+/// thread, mapped to runs and formatted with `report_url` (which must match
+/// the XSD pattern). Returns the result of `body` and what the output thread
+/// reports, or the output error that stopped the output thread.
 pub(crate) fn with_output_thread<T>(
     spool_dir: &Path,
     report_url: Option<&str>,
     sink: &mut dyn RunSink,
     body: impl FnOnce(&mut RunSender) -> anyhow::Result<T>,
-) -> anyhow::Result<(T, u64)> {
+) -> anyhow::Result<(T, Written)> {
     std::thread::scope(|scope| {
         let (sender, receiver) = sync_channel(BATCHES_IN_FLIGHT);
         let (free_sender, free_receiver) = channel();
@@ -79,7 +88,7 @@ pub(crate) fn with_output_thread<T>(
         match (result, written) {
             (Err(error), _) if error.downcast_ref::<OutputStopped>().is_none() => Err(error),
             (_, Err(error)) => Err(anyhow::Error::new(error).context("failed to write the output")),
-            (result, Ok(dropped)) => result.map(|value| (value, dropped)),
+            (result, Ok(written)) => result.map(|value| (value, written)),
         }
     })
 }
@@ -90,10 +99,11 @@ fn write_runs(
     report_url: Option<&str>,
     spool: &mut Spool,
     sink: &mut dyn RunSink,
-) -> io::Result<u64> {
+) -> io::Result<Written> {
     let mut formatted = Vec::with_capacity(BATCH_BYTES * 2);
-    let mut dropped = 0;
+    let mut written = Written::default();
     let mut dropped_in_file = 0;
+    let mut notes = MappingNotes::default();
     let mut direct = sink.mark()?;
     while let Ok(message) = receiver.recv() {
         match message {
@@ -102,7 +112,7 @@ fn write_runs(
                 let mut rest = batch.as_slice();
                 while !rest.is_empty() {
                     let (status, packed, after) = split_frame(rest)?;
-                    let run = unpack(status, packed)?;
+                    let run = build_run(&unpack(packed)?, &mut notes);
                     if direct {
                         formatted.clear();
                         dropped_in_file += format_run(&run, report_url, &mut formatted);
@@ -124,7 +134,8 @@ fn write_runs(
                 if !direct {
                     spool.drain(sink)?;
                 }
-                dropped += std::mem::take(&mut dropped_in_file);
+                written.dropped_chars += std::mem::take(&mut dropped_in_file);
+                written.notes.push(std::mem::take(&mut notes));
                 direct = sink.mark()?;
             }
             Message::FileEnd(false) => {
@@ -134,11 +145,12 @@ fn write_runs(
                     spool.clear();
                 }
                 dropped_in_file = 0;
+                notes = MappingNotes::default();
                 direct = sink.mark()?;
             }
         }
     }
-    Ok(dropped)
+    Ok(written)
 }
 
 /// Error [`RunSender`] returns when the output thread stopped; the thread's
@@ -162,9 +174,9 @@ pub(crate) struct RunSender {
 }
 
 impl RunSender {
-    /// Adds one run of the current file.
-    pub(crate) fn push(&mut self, run: &TestRun) -> anyhow::Result<()> {
-        spool::push_frame_with(&mut self.batch, run.status, |out| packed::pack(run, out))?;
+    /// Adds one case of the current file.
+    pub(crate) fn push(&mut self, run: &RawRun<'_>) -> anyhow::Result<()> {
+        spool::push_frame_with(&mut self.batch, run.status(), |out| packed::pack(run, out))?;
         if self.batch.len() >= BATCH_BYTES {
             self.send_batch()?;
         }

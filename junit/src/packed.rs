@@ -1,82 +1,64 @@
-//! Test runs packed into bytes for the trip from the parsing thread to the
+//! Cases packed into bytes for the trip from the parsing thread to the
 //! output thread.
 //!
-//! Packing copies the run's fields, each behind its length, and nothing
-//! else, so the parsing thread does as little per run as it can. Escaping
-//! and formatting the XML, about a fifth of the parsing thread's work on
-//! large reports, happen on the output thread (see [`super::output`]).
+//! Packing copies the case's texts, each behind its length, and its flags,
+//! so the parsing thread does as little per case as it can. Mapping the case
+//! to a run, escaping and formatting, about a third of the work on large
+//! reports, happen on the output thread (see [`super::output`]).
 
 use std::io;
 
-use super::model::TestRun;
-use super::rules::Status;
+use super::model::{ErrorView, RawRun};
+use super::rules::ResultFlags;
+
+const ERROR: u8 = 1;
+const FAILURE: u8 = 1 << 1;
+const SKIPPED: u8 = 1 << 2;
+const RERUN: u8 = 1 << 3;
+const STACK_TRACE_CUT: u8 = 1 << 4;
+const HAS_TIME: u8 = 1 << 5;
+const HAS_TIMESTAMP: u8 = 1 << 6;
 
 const HAS_ERROR: u8 = 1;
-const HAS_TYPE: u8 = 2;
-const HAS_MESSAGE: u8 = 4;
+const HAS_TYPE: u8 = 1 << 1;
+const HAS_MESSAGE: u8 = 1 << 2;
 
-/// The fields of one run as the writer reads them.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct RunView<'a> {
-    pub(crate) name: &'a str,
-    pub(crate) package: &'a str,
-    pub(crate) class: &'a str,
-    pub(crate) status: Status,
-    pub(crate) duration_ms: i64,
-    pub(crate) started_ms: i64,
-    pub(crate) error: Option<ErrorView<'a>>,
-}
-
-/// The `<error>` fields of a failed run.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) struct ErrorView<'a> {
-    pub(crate) kind: Option<&'a str>,
-    pub(crate) message: Option<&'a str>,
-    pub(crate) stack_trace: &'a str,
-}
-
-impl<'a> RunView<'a> {
-    pub(crate) fn of(run: &'a TestRun) -> Self {
-        RunView {
-            name: &run.name,
-            package: &run.package,
-            class: &run.class,
-            status: run.status,
-            duration_ms: run.duration_ms,
-            started_ms: run.started_ms,
-            error: run.error.as_ref().map(|error| ErrorView {
-                kind: error.kind.as_deref(),
-                message: error.message.as_deref(),
-                stack_trace: &error.stack_trace,
-            }),
-        }
-    }
-}
-
-/// Appends `run` to `out` in the form [`unpack`] reads. The status is left
-/// out: it travels in the frame header (see [`super::spool`]).
-pub(crate) fn pack(run: &TestRun, out: &mut Vec<u8>) {
-    out.extend_from_slice(&run.duration_ms.to_le_bytes());
-    out.extend_from_slice(&run.started_ms.to_le_bytes());
-    let mut flags = 0;
-    if let Some(error) = &run.error {
-        flags |= HAS_ERROR;
+/// Appends `run` to `out` in the form [`unpack`] reads.
+pub(crate) fn pack(run: &RawRun<'_>, out: &mut Vec<u8>) {
+    out.extend_from_slice(&run.inherited_started_ms.to_le_bytes());
+    let flags = [
+        (run.flags.error, ERROR),
+        (run.flags.failure, FAILURE),
+        (run.flags.skipped, SKIPPED),
+        (run.flags.rerun, RERUN),
+        (run.stack_trace_cut, STACK_TRACE_CUT),
+        (run.time.is_some(), HAS_TIME),
+        (run.timestamp.is_some(), HAS_TIMESTAMP),
+    ]
+    .into_iter()
+    .fold(0, |flags, (set, bit)| if set { flags | bit } else { flags });
+    let error_flags = run.error.map_or(0, |error| {
+        let mut flags = HAS_ERROR;
         if error.kind.is_some() {
             flags |= HAS_TYPE;
         }
         if error.message.is_some() {
             flags |= HAS_MESSAGE;
         }
-    }
-    out.push(flags);
-    for text in [&run.name, &run.package, &run.class] {
+        flags
+    });
+    out.extend_from_slice(&[flags, error_flags]);
+    for text in [Some(run.name), Some(run.classname), run.time, run.timestamp]
+        .into_iter()
+        .flatten()
+    {
         push_text(out, text);
     }
-    if let Some(error) = &run.error {
-        for text in [&error.kind, &error.message].into_iter().flatten() {
+    if let Some(error) = run.error {
+        for text in [error.kind, error.message].into_iter().flatten() {
             push_text(out, text);
         }
-        push_text(out, &error.stack_trace);
+        push_text(out, error.stack_trace);
     }
 }
 
@@ -87,28 +69,20 @@ fn push_text(out: &mut Vec<u8>, text: &str) {
     out.extend_from_slice(&text.as_bytes()[..length as usize]);
 }
 
-/// Reads a run packed by [`pack`] whose status is `status`.
-pub(crate) fn unpack(status: Status, bytes: &[u8]) -> io::Result<RunView<'_>> {
+/// Reads a case packed by [`pack`].
+pub(crate) fn unpack(bytes: &[u8]) -> io::Result<RawRun<'_>> {
     let mut input = Input { rest: bytes };
-    let duration_ms = i64::from_le_bytes(input.array()?);
-    let started_ms = i64::from_le_bytes(input.array()?);
-    let [flags] = input.array()?;
+    let inherited_started_ms = i64::from_le_bytes(input.array()?);
+    let [flags, error_flags] = input.array()?;
     let name = input.text()?;
-    let package = input.text()?;
-    let class = input.text()?;
-    let error = if flags & HAS_ERROR == 0 {
+    let classname = input.text()?;
+    let time = input.text_if(flags & HAS_TIME != 0)?;
+    let timestamp = input.text_if(flags & HAS_TIMESTAMP != 0)?;
+    let error = if error_flags & HAS_ERROR == 0 {
         None
     } else {
-        let kind = if flags & HAS_TYPE == 0 {
-            None
-        } else {
-            Some(input.text()?)
-        };
-        let message = if flags & HAS_MESSAGE == 0 {
-            None
-        } else {
-            Some(input.text()?)
-        };
+        let kind = input.text_if(error_flags & HAS_TYPE != 0)?;
+        let message = input.text_if(error_flags & HAS_MESSAGE != 0)?;
         let stack_trace = input.text()?;
         Some(ErrorView {
             kind,
@@ -119,13 +93,19 @@ pub(crate) fn unpack(status: Status, bytes: &[u8]) -> io::Result<RunView<'_>> {
     if !input.rest.is_empty() {
         return Err(corrupt());
     }
-    Ok(RunView {
+    Ok(RawRun {
         name,
-        package,
-        class,
-        status,
-        duration_ms,
-        started_ms,
+        classname,
+        time,
+        timestamp,
+        inherited_started_ms,
+        flags: ResultFlags {
+            error: flags & ERROR != 0,
+            failure: flags & FAILURE != 0,
+            skipped: flags & SKIPPED != 0,
+            rerun: flags & RERUN != 0,
+        },
+        stack_trace_cut: flags & STACK_TRACE_CUT != 0,
         error,
     })
 }
@@ -154,28 +134,41 @@ impl<'a> Input<'a> {
         let bytes = self.take(length)?;
         std::str::from_utf8(bytes).map_err(|_| corrupt())
     }
+
+    fn text_if(&mut self, present: bool) -> io::Result<Option<&'a str>> {
+        if present {
+            self.text().map(Some)
+        } else {
+            Ok(None)
+        }
+    }
 }
 
 fn corrupt() -> io::Error {
     io::Error::new(
         io::ErrorKind::InvalidData,
-        "corrupt test run between threads",
+        "corrupt test case between threads",
     )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::RunError;
 
-    fn sample(error: Option<RunError>) -> TestRun {
-        TestRun {
-            name: "adds ✓".into(),
-            package: "com.example".into(),
-            class: String::new(),
-            status: Status::Failed,
-            duration_ms: -3,
-            started_ms: 1_700_000_000_123,
+    fn sample(error: Option<ErrorView<'static>>) -> RawRun<'static> {
+        RawRun {
+            name: "adds ✓",
+            classname: "com.example.Math",
+            time: Some("0.5"),
+            timestamp: None,
+            inherited_started_ms: -1_700_000_000_123,
+            flags: ResultFlags {
+                error: false,
+                failure: error.is_some(),
+                skipped: true,
+                rerun: false,
+            },
+            stack_trace_cut: true,
             error,
         }
     }
@@ -184,26 +177,31 @@ mod tests {
     fn round_trip() {
         let errors = [
             None,
-            Some(RunError {
+            Some(ErrorView {
                 kind: None,
-                message: Some("boom".into()),
-                stack_trace: "at a\n\tat b".into(),
+                message: Some("boom"),
+                stack_trace: "at a\n\tat b",
             }),
-            Some(RunError {
-                kind: Some("E".into()),
+            Some(ErrorView {
+                kind: Some("E"),
                 message: None,
-                stack_trace: String::new(),
+                stack_trace: "",
             }),
         ];
         for error in errors {
             let run = sample(error);
             let mut bytes = vec![9];
             pack(&run, &mut bytes);
-            assert_eq!(
-                unpack(Status::Failed, &bytes[1..]).expect("unpacks"),
-                RunView::of(&run)
-            );
+            assert_eq!(unpack(&bytes[1..]).expect("unpacks"), run);
         }
+        let mut bytes = Vec::new();
+        let timed = RawRun {
+            time: None,
+            timestamp: Some("2024-01-01T00:00:00Z"),
+            ..sample(None)
+        };
+        pack(&timed, &mut bytes);
+        assert_eq!(unpack(&bytes).expect("unpacks"), timed);
     }
 
     #[test]
@@ -211,12 +209,9 @@ mod tests {
         let mut bytes = Vec::new();
         pack(&sample(None), &mut bytes);
         for length in 0..bytes.len() {
-            assert!(
-                unpack(Status::Failed, &bytes[..length]).is_err(),
-                "cut at {length}"
-            );
+            assert!(unpack(&bytes[..length]).is_err(), "cut at {length}");
         }
         bytes.push(0);
-        assert!(unpack(Status::Failed, &bytes).is_err(), "trailing byte");
+        assert!(unpack(&bytes).is_err(), "trailing byte");
     }
 }

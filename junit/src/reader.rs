@@ -18,7 +18,7 @@ use quick_xml::events::{BytesStart, Event};
 
 use super::clean::{CleanReader, CleanStats, CleanedChunks, clean_in_background};
 use super::entities::{EntityNotes, resolve_reference, unescape_attribute};
-use super::model::{self, CaseAttributes, Detail, MappingNotes, ResultKind, ResultSet, TestRun};
+use super::model::{self, CaseAttributes, Detail, RawRun, ResultKind, ResultSet};
 use super::rules;
 use super::timestamp::parse_timestamp;
 
@@ -34,10 +34,12 @@ pub(crate) enum ReadError {
     Output(anyhow::Error),
 }
 
-/// Notes on a successfully read file.
-#[derive(Debug, Default)]
+/// Counts of what was changed while reading a file without error; the
+/// values changed while mapping its runs are counted on the output thread.
+#[derive(Debug)]
 pub(crate) struct FileSummary {
-    pub(crate) warnings: Vec<String>,
+    pub(crate) stats: CleanStats,
+    pub(crate) entities: EntityNotes,
 }
 
 /// Reads one JUnit report and calls `emit` for every run, in document order.
@@ -46,7 +48,7 @@ pub(crate) fn read_report(
     input: impl Read + Send,
     background: bool,
     default_started_ms: i64,
-    emit: &mut dyn FnMut(&TestRun) -> anyhow::Result<()>,
+    emit: &mut dyn FnMut(&RawRun<'_>) -> anyhow::Result<()>,
 ) -> Result<FileSummary, ReadError> {
     let mut walker = Walker::new(default_started_ms, emit);
     let stats = if background {
@@ -233,7 +235,7 @@ struct Capture {
 
 struct Walker<'a> {
     default_started_ms: i64,
-    emit: &'a mut dyn FnMut(&TestRun) -> anyhow::Result<()>,
+    emit: &'a mut dyn FnMut(&RawRun<'_>) -> anyhow::Result<()>,
     /// Names of the open elements, concatenated; `open_ends` marks where each ends.
     open_names: String,
     open_ends: Vec<usize>,
@@ -241,10 +243,7 @@ struct Walker<'a> {
     suites: Vec<Suite>,
     case: Option<Case>,
     capture: Option<Capture>,
-    notes: MappingNotes,
     entities: EntityNotes,
-    /// The run handed to `emit`, reused so its strings keep their capacity.
-    run: TestRun,
     /// Attributes of ended cases and suites, reused for the next ones.
     spare_attributes: Vec<CaseAttributes>,
 }
@@ -252,7 +251,7 @@ struct Walker<'a> {
 impl<'a> Walker<'a> {
     fn new(
         default_started_ms: i64,
-        emit: &'a mut dyn FnMut(&TestRun) -> anyhow::Result<()>,
+        emit: &'a mut dyn FnMut(&RawRun<'_>) -> anyhow::Result<()>,
     ) -> Self {
         Walker {
             default_started_ms,
@@ -263,9 +262,7 @@ impl<'a> Walker<'a> {
             suites: Vec::new(),
             case: None,
             capture: None,
-            notes: MappingNotes::default(),
             entities: EntityNotes::default(),
-            run: TestRun::default(),
             spare_attributes: Vec::new(),
         }
     }
@@ -388,15 +385,9 @@ impl<'a> Walker<'a> {
                 suite.cases += 1;
             }
             let inherited = self.inherited_started_ms();
-            model::build_run(
-                &case.attributes,
-                case.results,
-                inherited,
-                &mut self.notes,
-                &mut self.run,
-            );
+            let sent = (self.emit)(&case.results.raw_run(&case.attributes, inherited));
             self.spare_attributes.push(case.attributes);
-            return self.send();
+            return sent.map_err(ReadError::Output);
         }
         if self.suites.last().is_some_and(|suite| suite.depth == depth) {
             let suite = self.suites.pop().expect("checked above");
@@ -409,17 +400,13 @@ impl<'a> Walker<'a> {
                 let inherited = suite
                     .started_ms
                     .unwrap_or_else(|| self.inherited_started_ms());
-                let mut attributes = suite.attributes;
-                attributes.classname = attributes.name.clone();
-                attributes.timestamp = None;
-                model::build_run(
-                    &attributes,
-                    suite.results,
-                    inherited,
-                    &mut self.notes,
-                    &mut self.run,
-                );
-                return self.send();
+                let attributes = suite.attributes;
+                let run = RawRun {
+                    classname: &attributes.name,
+                    timestamp: None,
+                    ..suite.results.raw_run(&attributes, inherited)
+                };
+                return (self.emit)(&run).map_err(ReadError::Output);
             }
         }
         Ok(())
@@ -448,10 +435,6 @@ impl<'a> Walker<'a> {
             capture.body.push_str(rules::cut_bytes(text, room));
         }
         Ok(())
-    }
-
-    fn send(&mut self) -> Result<(), ReadError> {
-        (self.emit)(&self.run).map_err(ReadError::Output)
     }
 
     fn inherited_started_ms(&self) -> i64 {
@@ -553,8 +536,10 @@ impl<'a> Walker<'a> {
                 "unexpected end of file inside <{name}>"
             )));
         }
-        let warnings = super::notes::describe(&stats, &self.notes, &self.entities);
-        Ok(FileSummary { warnings })
+        Ok(FileSummary {
+            stats,
+            entities: self.entities,
+        })
     }
 }
 
@@ -605,11 +590,11 @@ mod tests {
         }
     }
 
-    /// Reads `report` and returns the runs or the reason it is invalid.
-    fn read(report: &str) -> Result<Vec<TestRun>, String> {
+    /// Reads `report` and returns the names of its runs or the reason it is invalid.
+    fn read(report: &str) -> Result<Vec<String>, String> {
         let mut runs = Vec::new();
-        let mut emit = |run: &TestRun| -> anyhow::Result<()> {
-            runs.push(run.clone());
+        let mut emit = |run: &RawRun<'_>| -> anyhow::Result<()> {
+            runs.push(run.name.to_string());
             Ok(())
         };
         match read_report(report.as_bytes(), false, 0, &mut emit) {
@@ -647,9 +632,9 @@ mod tests {
     fn chunk_may_start_with_zero_width_no_break_space() {
         let first = "<testsuite><testcase name=\"a\"><failure>";
         let second = "\u{FEFF}trace</failure></testcase></testsuite>";
-        let mut runs = Vec::new();
-        let mut emit = |run: &TestRun| -> anyhow::Result<()> {
-            runs.push(run.clone());
+        let mut traces = Vec::new();
+        let mut emit = |run: &RawRun<'_>| -> anyhow::Result<()> {
+            traces.push(run.error.map(|error| error.stack_trace.to_string()));
             Ok(())
         };
         let mut walker = Walker::new(0, &mut emit);
@@ -659,15 +644,14 @@ mod tests {
         walker
             .finish(CleanStats::default())
             .expect("complete report");
-        let error = runs[0].error.as_ref().expect("failed run");
-        assert_eq!(error.stack_trace, "\u{FEFF}trace");
+        assert_eq!(traces, [Some("\u{FEFF}trace".to_string())]);
     }
 
     #[test]
     fn malformed_attribute_fails_the_file() {
         let report = "<testsuite><testcase name=\"a\" time></testcase></testsuite>";
         let mut runs = 0;
-        let mut emit = |_: &TestRun| -> anyhow::Result<()> {
+        let mut emit = |_: &RawRun<'_>| -> anyhow::Result<()> {
             runs += 1;
             Ok(())
         };

@@ -27,7 +27,7 @@ impl Status {
 }
 
 /// Result children seen in one `<testcase>`, as far as they decide the status.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(crate) struct ResultFlags {
     pub(crate) error: bool,
     pub(crate) failure: bool,

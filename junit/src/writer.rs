@@ -15,8 +15,7 @@
 use std::io::{self, Write};
 
 use super::BuildRef;
-use super::model::TestRun;
-use super::packed::RunView;
+use super::model::RunView;
 
 /// Streaming writer of one `<test_result>` document.
 pub(crate) struct PayloadWriter<W: Write> {
@@ -52,10 +51,14 @@ impl<W: Write> PayloadWriter<W> {
 
     /// Writes one `<test_run>`; `report_url` must already match the XSD pattern.
     #[cfg_attr(not(test), allow(dead_code))]
-    pub(crate) fn write_run(&mut self, run: &TestRun, report_url: Option<&str>) -> io::Result<()> {
+    pub(crate) fn write_run(
+        &mut self,
+        run: &RunView<'_>,
+        report_url: Option<&str>,
+    ) -> io::Result<()> {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
-        self.dropped_chars += format_run(&RunView::of(run), report_url, &mut scratch);
+        self.dropped_chars += format_run(run, report_url, &mut scratch);
         let result = self.write_formatted(&scratch);
         self.scratch = scratch;
         result
@@ -240,14 +243,14 @@ fn push_escaped(out: &mut Vec<u8>, value: &str, table: &[u8; 256]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::RunError;
+    use crate::model::ErrorView;
     use crate::rules::Status;
 
-    fn run(status: Status, error: Option<RunError>) -> TestRun {
-        TestRun {
-            name: "adds \"1\" & <2>".into(),
-            package: "com.example".into(),
-            class: String::new(),
+    fn run(status: Status, error: Option<ErrorView<'_>>) -> RunView<'_> {
+        RunView {
+            name: "adds \"1\" & <2>",
+            package: "com.example",
+            class: "",
             status,
             duration_ms: 12,
             started_ms: 1_700_000_000_000,
@@ -255,7 +258,7 @@ mod tests {
         }
     }
 
-    fn write(runs: &[TestRun], build: Option<&BuildRef>) -> String {
+    fn write(runs: &[RunView<'_>], build: Option<&BuildRef>) -> String {
         let mut writer = PayloadWriter::begin(Vec::new(), build).expect("writing to memory");
         for run in runs {
             writer
@@ -283,10 +286,10 @@ mod tests {
 
     #[test]
     fn failed_run_error_element() {
-        let error = RunError {
-            kind: Some("AssertionError".into()),
-            message: Some("line one\nline\ttwo".into()),
-            stack_trace: "at a <b>\r\n\u{1}end \"q\"".into(),
+        let error = ErrorView {
+            kind: Some("AssertionError"),
+            message: Some("line one\nline\ttwo"),
+            stack_trace: "at a <b>\r\n\u{1}end \"q\"",
         };
         let mut writer = PayloadWriter::begin(Vec::new(), None).expect("writing to memory");
         writer
