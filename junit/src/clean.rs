@@ -43,6 +43,23 @@ const CHUNK: usize = 64 << 10;
 /// [`RUN_CAP`] plus [`TAG_CAP`].
 const CHUNKS_IN_FLIGHT: usize = 4;
 
+/// Sizes the cleaning thread works with.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct ChunkSizes {
+    /// Bytes read from the file at a time (the first read takes at least
+    /// enough for the XML declaration).
+    pub(crate) read: usize,
+    /// Least size of a chunk sent to the parser, unless it is the last one.
+    pub(crate) least: usize,
+}
+
+/// The sizes for real reports; tests and fuzzing use tiny ones to put chunk
+/// boundaries everywhere.
+pub(crate) const CHUNK_SIZES: ChunkSizes = ChunkSizes {
+    read: CHUNK,
+    least: CHUNK,
+};
+
 /// Bytes searched for the end of the XML declaration at the start of a file.
 const DECLARATION_MAX: usize = 1 << 10;
 
@@ -70,13 +87,20 @@ pub(crate) struct CleanReader<R> {
     out_pos: usize,
     done: bool,
     lexer: Lexer,
+    read_size: usize,
     pub(crate) stats: CleanStats,
 }
 
 impl<R: Read> CleanReader<R> {
     pub(crate) fn new(inner: R) -> Self {
+        Self::with_read_size(inner, CHUNK)
+    }
+
+    /// A cleaner that reads `read_size` bytes at a time.
+    pub(crate) fn with_read_size(inner: R, read_size: usize) -> Self {
         CleanReader {
             inner,
+            read_size: read_size.max(1),
             decoder: None,
             raw: Vec::with_capacity(CHUNK),
             utf8: Vec::new(),
@@ -132,11 +156,16 @@ impl<R: Read> CleanReader<R> {
         Ok(())
     }
 
-    /// Fills `raw` with up to one chunk; returns true at end of input.
+    /// Fills `raw` with up to one read size; returns true at end of input.
     fn read_chunk(&mut self) -> io::Result<bool> {
+        let size = if self.decoder.is_none() {
+            self.read_size.max(DECLARATION_MAX)
+        } else {
+            self.read_size
+        };
         loop {
             let filled = self.raw.len();
-            self.raw.resize(CHUNK, 0);
+            self.raw.resize(size, 0);
             let result = self.inner.read(&mut self.raw[filled..]);
             let count = *result.as_ref().unwrap_or(&0);
             self.raw.truncate(filled + count);
@@ -150,7 +179,7 @@ impl<R: Read> CleanReader<R> {
             // whole XML declaration to read its encoding.
             let enough =
                 self.decoder.is_some() || (self.raw.len() >= 4 && !is_declaration_open(&self.raw));
-            if count == 0 || self.raw.len() == CHUNK || (enough && !self.raw.is_empty()) {
+            if count == 0 || self.raw.len() == size || (enough && !self.raw.is_empty()) {
                 return Ok(count == 0);
             }
         }
@@ -245,12 +274,14 @@ impl<R: Read> BufRead for CleanReader<R> {
 /// of the input, the cleaning counts.
 pub(crate) fn clean_in_background<R: Read + Send, T>(
     input: R,
+    sizes: ChunkSizes,
     parse: impl FnOnce(&mut CleanedChunks) -> T,
 ) -> (T, Option<CleanStats>) {
     std::thread::scope(|scope| {
         let (chunk_sender, chunk_receiver) = sync_channel(CHUNKS_IN_FLIGHT);
         let (free_sender, free_receiver) = channel();
-        let cleaner = scope.spawn(move || produce_chunks(input, &chunk_sender, &free_receiver));
+        let cleaner =
+            scope.spawn(move || produce_chunks(input, sizes, &chunk_sender, &free_receiver));
         let mut chunks = CleanedChunks {
             receiver: chunk_receiver,
             free: free_sender,
@@ -275,14 +306,19 @@ enum Chunk {
     Failed(io::Error),
 }
 
-/// Sends the cleaned input in chunks of at least [`CHUNK`] bytes that end
-/// just after a markup (see [`Lexer::take_boundary`]), so each chunk can be
-/// parsed on its own; only the last chunk may end elsewhere. A chunk grows
-/// beyond [`CHUNK`] until such a point comes: by at most one text run and
-/// one tag, whose lengths the lexer caps.
-fn produce_chunks<R: Read>(input: R, chunks: &SyncSender<Chunk>, free: &Receiver<Vec<u8>>) {
-    let mut cleaner = CleanReader::new(input);
-    let mut chunk = Vec::with_capacity(CHUNK * 2);
+/// Sends the cleaned input in chunks of at least `sizes.least` bytes that
+/// end just after a markup (see [`Lexer::take_boundary`]), so each chunk can
+/// be parsed on its own; only the last chunk may end elsewhere. A chunk grows
+/// beyond that size until such a point comes: by at most one text run and one
+/// tag, whose lengths the lexer caps.
+fn produce_chunks<R: Read>(
+    input: R,
+    sizes: ChunkSizes,
+    chunks: &SyncSender<Chunk>,
+    free: &Receiver<Vec<u8>>,
+) {
+    let mut cleaner = CleanReader::with_read_size(input, sizes.read);
+    let mut chunk = Vec::with_capacity(sizes.least * 2);
     let mut boundary = None;
     while !cleaner.done {
         if let Err(error) = cleaner.fill_into(&mut chunk) {
@@ -291,7 +327,7 @@ fn produce_chunks<R: Read>(input: R, chunks: &SyncSender<Chunk>, free: &Receiver
         }
         boundary = cleaner.lexer.take_boundary().or(boundary);
         let cut = match boundary {
-            Some(cut) if chunk.len() >= CHUNK && !cleaner.done => cut,
+            Some(cut) if chunk.len() >= sizes.least && !cleaner.done => cut,
             _ => continue,
         };
         let mut next = free.try_recv().unwrap_or_default();
@@ -449,7 +485,7 @@ mod tests {
         input.extend_from_slice(b"</a>");
         let (expected, inline_stats) = clean(&input);
 
-        let (received, stats) = clean_in_background(input.as_slice(), |chunks| {
+        let (received, stats) = clean_in_background(input.as_slice(), CHUNK_SIZES, |chunks| {
             let mut received = Vec::new();
             while let Some(chunk) = chunks
                 .next_chunk()
@@ -477,7 +513,7 @@ mod tests {
     fn background_cleaning_reports_errors() {
         let input = format!("<a b=\"{}", "x".repeat(TAG_CAP / 4));
         let input = input.replace('x', "\" x=\"");
-        let (result, stats) = clean_in_background(input.as_bytes(), |chunks| {
+        let (result, stats) = clean_in_background(input.as_bytes(), CHUNK_SIZES, |chunks| {
             while chunks.next_chunk()?.is_some() {}
             Ok::<(), io::Error>(())
         });

@@ -388,7 +388,12 @@ fn read_file(
     };
     let background = file
         .metadata()
-        .is_ok_and(|metadata| metadata.len() >= BACKGROUND_CLEANING_MIN_BYTES);
+        .is_ok_and(|metadata| metadata.len() >= BACKGROUND_CLEANING_MIN_BYTES)
+        .then_some(clean::CHUNK_SIZES);
+    // Fuzz inputs are small: cut them into tiny chunks so that the fuzzer
+    // reaches the chunk boundaries of large reports.
+    #[cfg(fuzzing)]
+    let background = Some(clean::ChunkSizes { read: 7, least: 1 });
     match read_report(file, background, default_started_ms, emit) {
         Ok(summary) => Ok(Ok(summary)),
         Err(ReadError::Invalid(reason)) => Ok(Err(reason)),

@@ -16,7 +16,7 @@ use std::io::{self, Read};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::clean::{CleanReader, CleanStats, CleanedChunks, clean_in_background};
+use super::clean::{ChunkSizes, CleanReader, CleanStats, CleanedChunks, clean_in_background};
 use super::entities::{EntityNotes, resolve_reference, unescape_attribute};
 use super::model::{self, CaseAttributes, Detail, RawRun, ResultKind, ResultSet};
 use super::rules;
@@ -43,17 +43,18 @@ pub(crate) struct FileSummary {
 }
 
 /// Reads one JUnit report and calls `emit` for every run, in document order.
-/// With `background`, decoding and cleaning run on a second thread.
+/// With `background`, decoding and cleaning run on a second thread, which
+/// sends chunks of these sizes.
 pub(crate) fn read_report(
     input: impl Read + Send,
-    background: bool,
+    background: Option<ChunkSizes>,
     default_started_ms: i64,
     emit: &mut dyn FnMut(&RawRun<'_>) -> anyhow::Result<()>,
 ) -> Result<FileSummary, ReadError> {
     let mut walker = Walker::new(default_started_ms, emit);
-    let stats = if background {
+    let stats = if let Some(sizes) = background {
         let (result, stats) =
-            clean_in_background(input, |chunks| parse_chunks(chunks, &mut walker));
+            clean_in_background(input, sizes, |chunks| parse_chunks(chunks, &mut walker));
         result?;
         stats.expect("the parser stops at the end of input only after the last chunk")
     } else {
@@ -597,7 +598,7 @@ mod tests {
             runs.push(run.name.to_string());
             Ok(())
         };
-        match read_report(report.as_bytes(), false, 0, &mut emit) {
+        match read_report(report.as_bytes(), None, 0, &mut emit) {
             Ok(_) => Ok(runs),
             Err(ReadError::Invalid(reason)) => Err(reason),
             Err(ReadError::Output(error)) => panic!("output error {error}"),
@@ -628,6 +629,61 @@ mod tests {
         assert_eq!(runs.map(|runs| runs.len()), Ok(1));
     }
 
+    /// Reads `report` with `background` and describes every run, or the error.
+    fn described(report: &[u8], background: Option<ChunkSizes>) -> Result<Vec<String>, String> {
+        let mut runs = Vec::new();
+        let mut emit = |run: &RawRun<'_>| -> anyhow::Result<()> {
+            runs.push(format!("{run:?}"));
+            Ok(())
+        };
+        match read_report(report, background, 0, &mut emit) {
+            Ok(summary) => {
+                runs.push(format!("{:?}", summary.stats.control_chars));
+                Ok(runs)
+            }
+            Err(ReadError::Invalid(reason)) => Err(reason),
+            Err(ReadError::Output(error)) => panic!("output error {error}"),
+        }
+    }
+
+    #[test]
+    fn chunk_boundaries_change_nothing() {
+        let report = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+            <!DOCTYPE testsuites [<!ENTITY x \"y\">]>\n\
+            <!-- generated --><?producer test?>\n\
+            <testsuites><testsuite name=\"outer\" timestamp=\"2024-01-02T03:04:05Z\">\n\
+            <testsuite name=\"inner\">\n\
+            <testcase name=\"a &amp; b\" classname=\"p.q.C\" time=\"1,234.5\">\
+            <failure message=\"m &lt;1&gt;\" type=\"T\">\u{FEFF}trace &amp; more\u{1}<![CDATA[ <raw> ]]>\
+            tail é😀</failure><system-out>ignored</system-out></testcase>\n\
+            <testcase name='b' classname='p.q.C'><skipped/></testcase>\n\
+            <testcase name=\"c\"><error>\u{FEFF}</error><rerunFailure>r</rerunFailure></testcase>\n\
+            </testsuite><error message=\"setup\">boom</error></testsuite></testsuites>\n";
+        // The first read takes at least 1 KiB, so pad the start beyond it.
+        let report = report.replace(
+            "<!-- generated -->",
+            &format!("<!--{}-->", "-x".repeat(1024)),
+        );
+        let whole = described(report.as_bytes(), None).expect("valid report");
+        assert_eq!(whole.len(), 5, "{whole:?}");
+        for read in [1, 2, 3, 7, 64] {
+            let sizes = ChunkSizes { read, least: 1 };
+            let chunked = described(report.as_bytes(), Some(sizes));
+            assert_eq!(chunked.as_ref(), Ok(&whole), "read size {read}");
+        }
+
+        let broken = report.replace(
+            "</testcase>\n<testcase name='b'",
+            "</testsuite>\n<testcase name='b'",
+        );
+        let reason = described(broken.as_bytes(), None).expect_err("mismatched end tag");
+        for read in [1, 3, 64] {
+            let sizes = ChunkSizes { read, least: 1 };
+            let chunked = described(broken.as_bytes(), Some(sizes));
+            assert_eq!(chunked, Err(reason.clone()), "read size {read}");
+        }
+    }
+
     #[test]
     fn chunk_may_start_with_zero_width_no_break_space() {
         let first = "<testsuite><testcase name=\"a\"><failure>";
@@ -655,7 +711,7 @@ mod tests {
             runs += 1;
             Ok(())
         };
-        let error = read_report(report.as_bytes(), false, 0, &mut emit).expect_err("invalid");
+        let error = read_report(report.as_bytes(), None, 0, &mut emit).expect_err("invalid");
         let ReadError::Invalid(reason) = error else {
             panic!("expected an invalid file, got {error:?}");
         };
