@@ -386,14 +386,15 @@ fn read_file(
         Ok(file) => file,
         Err(error) => return Ok(Err(format!("cannot open the file: {error}"))),
     };
-    let background = file
-        .metadata()
-        .is_ok_and(|metadata| metadata.len() >= BACKGROUND_CLEANING_MIN_BYTES)
-        .then_some(clean::CHUNK_SIZES);
-    // Fuzz inputs are small: cut them into tiny chunks so that the fuzzer
-    // reaches the chunk boundaries of large reports.
-    #[cfg(fuzzing)]
-    let background = Some(clean::ChunkSizes { read: 7, least: 1 });
+    let background = if cfg!(fuzzing) {
+        // Fuzz inputs are small: cut them into tiny chunks so that the
+        // fuzzer reaches the chunk boundaries of large reports.
+        Some(clean::ChunkSizes { read: 7, least: 1 })
+    } else {
+        file.metadata()
+            .is_ok_and(|metadata| metadata.len() >= BACKGROUND_CLEANING_MIN_BYTES)
+            .then_some(clean::CHUNK_SIZES)
+    };
     match read_report(file, background, default_started_ms, emit) {
         Ok(summary) => Ok(Ok(summary)),
         Err(ReadError::Invalid(reason)) => Ok(Err(reason)),
