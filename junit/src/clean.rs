@@ -191,9 +191,9 @@ impl<R: Read> CleanReader<R> {
         let encoding = if let Some((encoding, bom_length)) = Encoding::for_bom(&self.raw) {
             self.raw.drain(..bom_length);
             encoding
-        } else if self.raw.starts_with(&[b'<', 0]) {
+        } else if self.raw.starts_with(&[b'<', 0]) || looks_like_utf16(&self.raw, 1) {
             UTF_16LE
-        } else if self.raw.starts_with(&[0, b'<']) {
+        } else if self.raw.starts_with(&[0, b'<']) || looks_like_utf16(&self.raw, 0) {
             UTF_16BE
         } else {
             match declared_encoding(&self.raw) {
@@ -214,6 +214,20 @@ impl<R: Read> CleanReader<R> {
         self.stats.encoding = encoding.name();
         encoding.new_decoder_without_bom_handling()
     }
+}
+
+/// True when the first two characters of `raw` look like UTF-16 without a
+/// BOM: a zero byte in both, at `zero_at` (1 for little endian, 0 for big
+/// endian), and a non-zero byte beside each. A UTF-8 or single-byte XML file
+/// holds no zero byte, and ASCII text in UTF-16 looks like this, whatever
+/// its first character (a line break before the declaration, for example).
+fn looks_like_utf16(raw: &[u8], zero_at: usize) -> bool {
+    let other = 1 - zero_at;
+    raw.len() >= 4
+        && raw[zero_at] == 0
+        && raw[zero_at + 2] == 0
+        && raw[other] != 0
+        && raw[other + 2] != 0
 }
 
 /// Returns true while `raw` contains the start of an XML declaration but not its end,
@@ -427,6 +441,18 @@ mod tests {
     }
 
     #[test]
+    fn utf16_without_bom_starting_with_whitespace() {
+        let text = "\r\n<a>été</a>";
+        let little: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let big: Vec<u8> = text.encode_utf16().flat_map(u16::to_be_bytes).collect();
+        assert_eq!(clean(&little).0, text);
+        assert_eq!(clean(&big).0, text);
+        let (output, stats) = clean(b"\r\n<a/>");
+        assert_eq!(output, "\r\n<a/>");
+        assert_eq!(stats.encoding, "UTF-8");
+    }
+
+    #[test]
     fn utf8_bom_removed_and_bad_bytes_replaced() {
         let (output, stats) = clean(b"\xEF\xBB\xBF<a>\xFF</a>");
         assert_eq!(output, "<a>\u{FFFD}</a>");
@@ -462,6 +488,64 @@ mod tests {
         assert!(output.ends_with("\" n='1'/>"));
         assert_eq!(stats.runs_cut, 1);
         assert!(output.len() < ATTRIBUTE_CAP + 20);
+    }
+
+    #[test]
+    fn ampersands_do_not_hold_off_the_cut() {
+        let body = "x=1&y=2&z ".repeat((3 * RUN_CAP) / 10);
+        for (open, close) in [("<![CDATA[", "]]>"), ("<!--", "-->"), ("<?run ", "?>")] {
+            let input = format!("<a>{open}{body}{close}</a>");
+            let (output, stats) = clean(input.as_bytes());
+            assert!(
+                output.len() < RUN_CAP + 64,
+                "{open}: {} bytes",
+                output.len()
+            );
+            assert!(output.ends_with(&format!("{close}</a>")), "{open}");
+            assert_eq!(stats.runs_cut, 1, "{open}");
+        }
+        // Not XML, and rejected later, but it must stay bounded too.
+        let input = format!("<a>{}</a>", "&x&y".repeat(RUN_CAP));
+        let (output, _) = clean(input.as_bytes());
+        assert!(output.len() < RUN_CAP + 64, "text: {} bytes", output.len());
+    }
+
+    #[test]
+    fn doctype_comments_and_instructions_skipped() {
+        let document = "<r><a/></r><!-- don't ]><fake/> -->";
+        for subset in [
+            "<!-- it's a comment -->",
+            "<!-- ] -->",
+            "<?pi it's ?>",
+            "<!ENTITY e 'x\"]>'><!-- -- --><?a?>",
+        ] {
+            let input = format!("<?xml version=\"1.0\"?><!DOCTYPE r [{subset}]>{document}");
+            let (output, stats) = clean(input.as_bytes());
+            assert_eq!(
+                output,
+                format!("<?xml version=\"1.0\"?>{document}"),
+                "{subset}"
+            );
+            assert_eq!(stats.doctypes, 1);
+        }
+    }
+
+    #[test]
+    fn tag_cap_counts_every_byte() {
+        let tag = |length: usize| {
+            let attributes = (length - 3) / 5;
+            let padding = length - 3 - attributes * 5;
+            format!("<a{}{}>", " x=\"\"".repeat(attributes), " ".repeat(padding))
+        };
+        let at_cap = tag(TAG_CAP);
+        assert_eq!(at_cap.len(), TAG_CAP);
+        assert_eq!(clean(at_cap.as_bytes()).0, at_cap);
+        let over_cap = tag(TAG_CAP + 1);
+        let mut reader = CleanReader::new(over_cap.as_bytes());
+        let error = reader
+            .read_to_end(&mut Vec::new())
+            .expect_err("one byte over the cap");
+        assert!(error.to_string().contains("element tag longer"), "{error}");
     }
 
     #[test]

@@ -22,9 +22,23 @@ enum State {
         mark: u8,
         count: usize,
     },
+    /// Inside `<!DOCTYPE`, which is dropped: `depth` counts open `[`, and
+    /// `opener` how much of `<!--` (or `<?`) was just seen outside quotes.
     Doctype {
         quote: u8,
         depth: u32,
+        opener: u8,
+    },
+    /// A comment inside the DOCTYPE; `dashes` counts the `-` just seen.
+    DoctypeComment {
+        depth: u32,
+        dashes: u8,
+    },
+    /// A processing instruction inside the DOCTYPE; `question` is true
+    /// right after a `?`.
+    DoctypeInstruction {
+        depth: u32,
+        question: bool,
     },
 }
 
@@ -89,7 +103,7 @@ const fn stop_table() -> [u8; 256] {
         byte += 1;
     }
     table[b'<' as usize] = STOP_TEXT;
-    table[b'&' as usize] = STOP_TEXT | STOP_CDATA | STOP_DOUBLE_QUOTED | STOP_SINGLE_QUOTED;
+    table[b'&' as usize] = STOP_TEXT | STOP_DOUBLE_QUOTED | STOP_SINGLE_QUOTED;
     table[b']' as usize] = STOP_CDATA;
     table[b'>' as usize] = STOP_TAG;
     table[b'"' as usize] = STOP_TAG | STOP_DOUBLE_QUOTED;
@@ -168,6 +182,9 @@ impl Lexer {
                 _ => false,
             },
             (State::Tag { quote: 0 }, b'>') => {
+                if self.tag_length + 1 > TAG_CAP {
+                    return false;
+                }
                 self.start_run(State::Text);
                 true
             }
@@ -237,11 +254,23 @@ impl Lexer {
     }
 
     /// Decides whether a byte of a capped run is kept. The cut never splits a
-    /// UTF-8 sequence or an entity reference.
-    fn keep_in_run(&mut self, byte: u8, cap: usize, stats: &mut CleanStats) -> bool {
+    /// UTF-8 sequence, nor an entity reference where `references` says the
+    /// run can hold them (text and attribute values, not CDATA, comments or
+    /// processing instructions). A reference is at most 32 bytes long, and an
+    /// `&` inside one shows that the first was none, so the cut comes at most
+    /// 32 bytes after the cap.
+    fn keep_in_run(
+        &mut self,
+        byte: u8,
+        cap: usize,
+        references: bool,
+        stats: &mut CleanStats,
+    ) -> bool {
         self.run += 1;
         let inside_reference = self.in_reference > 0;
-        if byte == b'&' {
+        if !references {
+            // Nothing to track.
+        } else if byte == b'&' {
             self.in_reference = 1;
         } else if inside_reference {
             self.in_reference = if byte == b';' || self.in_reference > 32 {
@@ -254,7 +283,7 @@ impl Lexer {
             return false;
         }
         let continuation = (0x80..0xC0).contains(&byte);
-        if self.run > cap && !inside_reference && !continuation {
+        if self.run > cap && (!inside_reference || byte == b'&') && !continuation {
             self.dropping = true;
             stats.runs_cut += 1;
             return false;
@@ -268,14 +297,14 @@ impl Lexer {
                 if byte == b'<' {
                     self.pending.push(byte);
                     self.state = State::Prefix;
-                } else if self.keep_in_run(byte, RUN_CAP, stats) {
+                } else if self.keep_in_run(byte, RUN_CAP, true, stats) {
                     out.push(byte);
                 }
             }
             State::Prefix => self.step_prefix(byte, out, stats)?,
             State::Tag { quote } => self.step_tag(byte, quote, out, stats)?,
             State::Delimited { mark, count } => {
-                let keep = self.keep_in_run(byte, RUN_CAP, stats);
+                let keep = self.keep_in_run(byte, RUN_CAP, false, stats);
                 if byte == mark {
                     self.matched = (self.matched + 1).min(count);
                     self.dropped_marks = if keep { 0 } else { self.dropped_marks + 1 };
@@ -295,24 +324,89 @@ impl Lexer {
                     out.push(byte);
                 }
             }
-            State::Doctype { quote, depth } => {
+            State::Doctype {
+                quote,
+                depth,
+                opener,
+            } => {
                 self.state = match (quote, byte) {
-                    (0, b'"' | b'\'') => State::Doctype { quote: byte, depth },
+                    (0, b'<') => State::Doctype {
+                        quote,
+                        depth,
+                        opener: 1,
+                    },
+                    (0, b'!') if opener == 1 => State::Doctype {
+                        quote,
+                        depth,
+                        opener: 2,
+                    },
+                    (0, b'-') if opener == 2 => State::Doctype {
+                        quote,
+                        depth,
+                        opener: 3,
+                    },
+                    (0, b'-') if opener == 3 => State::DoctypeComment { depth, dashes: 0 },
+                    (0, b'?') if opener == 1 => State::DoctypeInstruction {
+                        depth,
+                        question: false,
+                    },
+                    (0, b'"' | b'\'') => State::Doctype {
+                        quote: byte,
+                        depth,
+                        opener: 0,
+                    },
                     (0, b'[') => State::Doctype {
                         quote,
                         depth: depth + 1,
+                        opener: 0,
                     },
                     (0, b']') => State::Doctype {
                         quote,
                         depth: depth.saturating_sub(1),
+                        opener: 0,
                     },
                     (0, b'>') if depth == 0 => {
                         self.start_run(State::Text);
                         self.boundary = Some(out.len());
                         State::Text
                     }
-                    (quote, byte) if quote == byte => State::Doctype { quote: 0, depth },
-                    _ => State::Doctype { quote, depth },
+                    (quote, byte) if quote == byte => State::Doctype {
+                        quote: 0,
+                        depth,
+                        opener: 0,
+                    },
+                    _ => State::Doctype {
+                        quote,
+                        depth,
+                        opener: 0,
+                    },
+                };
+            }
+            State::DoctypeComment { depth, dashes } => {
+                self.state = match byte {
+                    b'>' if dashes >= 2 => State::Doctype {
+                        quote: 0,
+                        depth,
+                        opener: 0,
+                    },
+                    b'-' => State::DoctypeComment {
+                        depth,
+                        dashes: dashes.saturating_add(1),
+                    },
+                    _ => State::DoctypeComment { depth, dashes: 0 },
+                };
+            }
+            State::DoctypeInstruction { depth, question } => {
+                self.state = match byte {
+                    b'>' if question => State::Doctype {
+                        quote: 0,
+                        depth,
+                        opener: 0,
+                    },
+                    _ => State::DoctypeInstruction {
+                        depth,
+                        question: byte == b'?',
+                    },
                 };
             }
         }
@@ -351,7 +445,11 @@ impl Lexer {
             b"<!DOCTYPE" => {
                 stats.doctypes += 1;
                 self.pending.clear();
-                self.start_run(State::Doctype { quote: 0, depth: 0 });
+                self.start_run(State::Doctype {
+                    quote: 0,
+                    depth: 0,
+                    opener: 0,
+                });
                 return Ok(());
             }
             _ => None,
@@ -395,6 +493,10 @@ impl Lexer {
                     self.start_run(State::Tag { quote: byte });
                 }
                 b'>' => {
+                    self.tag_length += 1;
+                    if self.tag_length > TAG_CAP {
+                        return Err(format!("element tag longer than {} MiB", TAG_CAP >> 20));
+                    }
                     out.push(byte);
                     self.start_run(State::Text);
                     self.boundary = Some(out.len());
@@ -404,7 +506,7 @@ impl Lexer {
             }
         } else if byte == quote {
             self.start_run(State::Tag { quote: 0 });
-        } else if !self.keep_in_run(byte, ATTRIBUTE_CAP, stats) {
+        } else if !self.keep_in_run(byte, ATTRIBUTE_CAP, true, stats) {
             return Ok(());
         }
         self.tag_length += 1;
