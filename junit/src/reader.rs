@@ -146,24 +146,35 @@ fn parse_chunk(chunk: &[u8], offset: u64, walker: &mut Walker<'_>) -> Result<(),
     }
 }
 
-/// Calls `visit` with the local name (without namespace prefix) and the raw
-/// value of each attribute in `raw`, the part of a start tag after its name.
-/// Follows the XML syntax `name = "value"` (or single quotes), with optional
-/// whitespace around `=`; the cleaner already made sure that `raw` is no
+/// Calls `visit` with the name and the raw value of each attribute in `raw`,
+/// the part of a start tag after its name, and stops at the first error it
+/// returns. Follows the XML syntax: whitespace before each attribute, then
+/// `name = "value"` (or single quotes), with optional whitespace around `=`.
+/// Names keep their prefix: `xmlns:name` or `xsi:type` are other attributes
+/// than `name` and `type`. The cleaner already made sure that `raw` is no
 /// longer than its tag cap.
-fn scan_attributes(raw: &str, mut visit: impl FnMut(&str, &str)) -> Result<(), String> {
+fn scan_attributes(
+    raw: &str,
+    mut visit: impl FnMut(&str, &str) -> Result<(), String>,
+) -> Result<(), String> {
     let bytes = raw.as_bytes();
     let mut at = 0;
     loop {
-        at = skip_whitespace(bytes, at);
-        if at == bytes.len() {
+        let key_start = skip_whitespace(bytes, at);
+        if key_start == bytes.len() {
             return Ok(());
         }
-        let key_start = at;
+        at = key_start;
         while at < bytes.len() && bytes[at] != b'=' && !is_xml_whitespace(bytes[at]) {
             at += 1;
         }
         let key = &raw[key_start..at];
+        if key.is_empty() || key.bytes().any(|byte| b"\"'<>&/".contains(&byte)) {
+            return Err(format!("`{}` is not an attribute name", shown(key)));
+        }
+        if key_start == 0 || !is_xml_whitespace(bytes[key_start - 1]) {
+            return Err(format!("no space before attribute `{}`", shown(key)));
+        }
         at = skip_whitespace(bytes, at);
         if bytes.get(at) != Some(&b'=') {
             return Err(format!("`{}` has no `=` and value", shown(key)));
@@ -181,7 +192,7 @@ fn scan_attributes(raw: &str, mut visit: impl FnMut(&str, &str)) -> Result<(), S
                 shown(key)
             ));
         };
-        visit(local_name(key), &raw[value_start..value_start + length]);
+        visit(key, &raw[value_start..value_start + length])?;
         at = value_start + length + 1;
     }
 }
@@ -300,6 +311,12 @@ impl<'a> Walker<'a> {
                 "elements nested deeper than {MAX_DEPTH}"
             )));
         }
+        if self.root_seen && self.open_ends.is_empty() {
+            return Err(ReadError::Invalid(format!(
+                "a second root element <{}> after the first one closed",
+                rules::cut_bytes(qualified.as_ref(), 64)
+            )));
+        }
         if !self.root_seen {
             self.root_seen = true;
             if !matches!(name, "testsuites" | "testsuite" | "testrun") {
@@ -413,20 +430,24 @@ impl<'a> Walker<'a> {
         Ok(())
     }
 
-    /// True when [`Self::text`] would look at the text: before the root, or
+    /// True when [`Self::text`] would look at the text: outside the root, or
     /// inside a result element whose body is still below its cap.
     fn wants_text(&self) -> bool {
         !self.root_seen
+            || self.open_ends.is_empty()
             || self.capture.as_ref().is_some_and(|capture| {
                 capture.skip_from.is_none() && capture.body.len() < model::STACK_TRACE_CAP
             })
     }
 
     fn text(&mut self, text: &str) -> Result<(), ReadError> {
-        if !self.root_seen && !text.trim().is_empty() {
-            return Err(ReadError::Invalid(
-                "not an XML report: text before the root element".to_string(),
-            ));
+        if (!self.root_seen || self.open_ends.is_empty()) && !text.trim().is_empty() {
+            let reason = if self.root_seen {
+                "text after the root element"
+            } else {
+                "not an XML report: text before the root element"
+            };
+            return Err(ReadError::Invalid(reason.to_string()));
         }
         if let Some(capture) = &mut self.capture
             && capture.skip_from.is_none()
@@ -447,7 +468,8 @@ impl<'a> Walker<'a> {
     }
 
     /// Calls `set` with the index in `keys` and the unescaped value, cut to
-    /// its cap, of each attribute named in `keys`.
+    /// its cap, of each attribute named in `keys`. One of these attributes
+    /// given twice is an error: which value would count is unclear.
     fn visit_attributes<const N: usize>(
         &mut self,
         element: &BytesStart<'_>,
@@ -456,16 +478,22 @@ impl<'a> Walker<'a> {
         mut set: impl FnMut(usize, &str),
     ) -> Result<(), ReadError> {
         let entities = &mut self.entities;
+        let mut seen = [false; N];
         scan_attributes(element.attributes_raw(), |key, raw| {
-            if let Some(index) = keys.iter().position(|wanted| *wanted == key) {
-                let raw = rules::cut_bytes(raw, caps[index] * 2);
-                if memchr::memchr(b'&', raw.as_bytes()).is_some() {
-                    let value = unescape_attribute(raw, entities);
-                    set(index, rules::cut_bytes(&value, caps[index]));
-                } else {
-                    set(index, rules::cut_bytes(raw, caps[index]));
-                }
+            let Some(index) = keys.iter().position(|wanted| *wanted == key) else {
+                return Ok(());
+            };
+            if std::mem::replace(&mut seen[index], true) {
+                return Err(format!("attribute `{key}` given twice"));
             }
+            let raw = rules::cut_bytes(raw, caps[index] * 2);
+            if memchr::memchr(b'&', raw.as_bytes()).is_some() {
+                let value = unescape_attribute(raw, entities);
+                set(index, rules::cut_bytes(&value, caps[index]));
+            } else {
+                set(index, rules::cut_bytes(raw, caps[index]));
+            }
+            Ok(())
         })
         .map_err(|reason| ReadError::Invalid(format!("invalid attribute: {reason}")))
     }
@@ -552,6 +580,7 @@ mod tests {
         let mut found = Vec::new();
         scan_attributes(raw, |key, value| {
             found.push((key.to_string(), value.to_string()));
+            Ok(())
         })?;
         Ok(found)
     }
@@ -570,10 +599,13 @@ mod tests {
             Ok(pairs(&[
                 ("name", "a 'b'"),
                 ("time", "1.5"),
-                ("classname", "c")
+                ("x:classname", "c")
             ]))
         );
-        assert_eq!(scanned(" a=\"\"b='2'"), Ok(pairs(&[("a", ""), ("b", "2")])));
+        assert_eq!(
+            scanned(" a=\"\" b='2'"),
+            Ok(pairs(&[("a", ""), ("b", "2")]))
+        );
         assert_eq!(scanned(" a=\"&lt;\""), Ok(pairs(&[("a", "&lt;")])));
     }
 
@@ -586,6 +618,9 @@ mod tests {
             (" name=value", "the value of `name` is not quoted"),
             (" name=\"value", "the value of `name` has no closing quote"),
             (" name='value\"", "the value of `name` has no closing quote"),
+            (" a=\"1\"b=\"2\"", "no space before attribute `b`"),
+            (" =\"x\"", "`` is not an attribute name"),
+            (" \"name\"=\"x\"", "`\"name\"` is not an attribute name"),
         ] {
             assert_eq!(scanned(raw), Err(reason.to_string()), "{raw:?}");
         }
@@ -701,6 +736,45 @@ mod tests {
             .finish(CleanStats::default())
             .expect("complete report");
         assert_eq!(traces, [Some("\u{FEFF}trace".to_string())]);
+    }
+
+    #[test]
+    fn only_unprefixed_attributes_count() {
+        let report = "<testsuite><testcase name=\"real\" xmlns:name=\"urn:fake\" x:time=\"9\">\
+            <failure type=\"T\" xsi:type=\"ns:R\">t</failure></testcase></testsuite>";
+        let mut seen = Vec::new();
+        let mut emit = |run: &RawRun<'_>| -> anyhow::Result<()> {
+            seen.push((run.name.to_string(), run.time.map(str::to_string)));
+            seen.push((
+                run.error
+                    .and_then(|error| error.kind)
+                    .unwrap_or("")
+                    .to_string(),
+                None,
+            ));
+            Ok(())
+        };
+        read_report(report.as_bytes(), None, 0, &mut emit).expect("valid report");
+        assert_eq!(seen, [("real".to_string(), None), ("T".to_string(), None)]);
+        assert_eq!(
+            read("<testsuite><testcase name=\"a\" name=\"b\"/></testsuite>"),
+            Err("invalid attribute: attribute `name` given twice".to_string())
+        );
+    }
+
+    #[test]
+    fn nothing_but_space_outside_the_root() {
+        assert_eq!(
+            read("<testsuite><testcase name=\"a\"/></testsuite><foo><testcase name=\"b\"/></foo>"),
+            Err("a second root element <foo> after the first one closed".to_string())
+        );
+        assert_eq!(
+            read("<testsuite><testcase name=\"a\"/></testsuite>junk"),
+            Err("text after the root element".to_string())
+        );
+        let fine =
+            "<?xml version=\"1.0\"?>\n<testsuite><testcase name=\"a\"/></testsuite>\n<!-- c -->\n";
+        assert_eq!(read(fine), Ok(vec!["a".to_string()]));
     }
 
     #[test]
