@@ -272,6 +272,32 @@ fn convert_output_cannot_be_input() {
 }
 
 #[test]
+fn convert_output_cannot_be_a_link_to_an_input() {
+    let dir = workspace_with(&[("r.xml", ALL_PASSING)]);
+    let input = dir.file("r.xml");
+    let link = dir.file("link.xml");
+    std::fs::hard_link(&input, &link).expect("hard link");
+
+    let result = run(
+        &[],
+        &[
+            "convert",
+            "--output",
+            link.to_str().unwrap(),
+            input.to_str().unwrap(),
+        ],
+    );
+
+    assert_eq!(result.code, 1, "{}", result.stderr);
+    assert!(
+        result.stderr.contains("also one of the input reports"),
+        "{}",
+        result.stderr
+    );
+    assert_eq!(read(&input), ALL_PASSING);
+}
+
+#[test]
 fn convert_nothing_matched_is_error() {
     let dir = workspace_with(&[]);
 

@@ -10,7 +10,7 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Write};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
@@ -97,11 +97,10 @@ pub fn run_convert(args: &ConvertArgs) -> anyhow::Result<ExitCode> {
             conversion
         }
         (Some(path), None) => {
-            if let Ok(output) = path.canonicalize()
-                && expansion
-                    .files
-                    .iter()
-                    .any(|f| f.canonicalize().is_ok_and(|f| f == output))
+            if expansion
+                .files
+                .iter()
+                .any(|input| is_same_file(path, input))
             {
                 bail!(
                     "output file {} is also one of the input reports; choose another file",
@@ -145,6 +144,22 @@ pub fn run_convert(args: &ConvertArgs) -> anyhow::Result<ExitCode> {
     }
     eprintln!("octane-report: error: no test report was converted (see the warnings above)");
     Ok(ExitCode::from(1))
+}
+
+/// True when `a` and `b` name the same existing file, also through a hard
+/// link or a symbolic link.
+fn is_same_file(a: &Path, b: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        if let (Ok(a), Ok(b)) = (std::fs::metadata(a), std::fs::metadata(b)) {
+            return a.dev() == b.dev() && a.ino() == b.ino();
+        }
+    }
+    match (a.canonicalize(), b.canonicalize()) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => false,
+    }
 }
 
 fn warn(message: &str) {

@@ -61,9 +61,9 @@ pub(crate) fn read_report(
         let mut cleaner = CleanReader::new(input);
         let mut cleaned = Vec::new();
         if let Err(error) = cleaner.read_all(&mut cleaned) {
-            return Err(unreadable(cleaned.len() as u64, &error));
+            return Err(unreadable(1 + count_lines(&cleaned), &error));
         }
-        parse_chunk(&cleaned, 0, &mut walker)?;
+        parse_chunk(&cleaned, Position::default(), &mut walker)?;
         cleaner.stats
     };
     walker.finish(stats)
@@ -71,22 +71,68 @@ pub(crate) fn read_report(
 
 /// Feeds every event of the cleaned chunks to `walker`.
 fn parse_chunks(chunks: &mut CleanedChunks, walker: &mut Walker<'_>) -> Result<(), ReadError> {
-    let mut offset = 0;
+    let mut start = Position::default();
     loop {
         let chunk = match chunks.next_chunk() {
             Ok(Some(chunk)) => chunk,
             Ok(None) => return Ok(()),
-            Err(error) => return Err(unreadable(offset, &error)),
+            Err(error) => return Err(unreadable(start.line, &error)),
         };
-        parse_chunk(&chunk, offset, walker)?;
-        offset += chunk.len() as u64;
+        parse_chunk(&chunk, start, walker)?;
+        start = start.after(&chunk);
         chunks.recycle(chunk);
     }
 }
 
-/// The error for input that could not be read or cleaned after `offset` bytes.
-fn unreadable(offset: u64, error: &io::Error) -> ReadError {
-    ReadError::Invalid(format!("invalid XML near byte {offset}: {error}"))
+/// Where a chunk starts in the cleaned text.
+#[derive(Clone, Copy, Debug)]
+struct Position {
+    /// Bytes before it.
+    offset: u64,
+    /// Its line, from 1.
+    line: u64,
+}
+
+impl Default for Position {
+    fn default() -> Self {
+        Position { offset: 0, line: 1 }
+    }
+}
+
+impl Position {
+    /// The position just after `text`, which starts here.
+    fn after(self, text: &[u8]) -> Position {
+        Position {
+            offset: self.offset + text.len() as u64,
+            line: self.line + count_lines(text),
+        }
+    }
+
+    /// Names the place `index` bytes into `chunk`, which starts here, for an
+    /// error message. Lines are those of the file; the byte counts the text
+    /// as decoded, after the changes the cleaner makes, so it matches the
+    /// file only for UTF-8 files that needed no change.
+    fn describe(self, chunk: &[u8], index: u64) -> String {
+        let index = usize::try_from(index)
+            .unwrap_or(usize::MAX)
+            .min(chunk.len());
+        let here = self.after(&chunk[..index]);
+        format!(
+            "invalid XML on line {} (byte {} after decoding)",
+            here.line, here.offset
+        )
+    }
+}
+
+/// Counts the line feeds in `text`. A plain count, which the compiler turns
+/// into a vectorized loop.
+fn count_lines(text: &[u8]) -> u64 {
+    text.iter().filter(|&&byte| byte == b'\n').count() as u64
+}
+
+/// The error for input that could not be read or cleaned after `line`.
+fn unreadable(line: u64, error: &io::Error) -> ReadError {
+    ReadError::Invalid(format!("cannot read the report after line {line}: {error}"))
 }
 
 /// The UTF-8 encoding of U+FEFF, which quick-xml takes for a byte order mark
@@ -98,24 +144,22 @@ const BYTE_ORDER_MARK: &[u8] = b"\xEF\xBB\xBF";
 /// just after a markup, in text, so its events are those the whole input
 /// would give there. End tags are checked here against the open elements
 /// because each chunk has a reader of its own.
-fn parse_chunk(chunk: &[u8], offset: u64, walker: &mut Walker<'_>) -> Result<(), ReadError> {
+fn parse_chunk(chunk: &[u8], start: Position, walker: &mut Walker<'_>) -> Result<(), ReadError> {
     let mut reader = Reader::from_reader(chunk);
     let config = reader.config_mut();
     config.check_end_names = false;
     config.allow_unmatched_ends = true;
-    if offset > 0 && chunk.starts_with(BYTE_ORDER_MARK) && walker.wants_text() {
+    if start.offset > 0 && chunk.starts_with(BYTE_ORDER_MARK) && walker.wants_text() {
         // The first character of this text, which the reader will skip.
         walker.text("\u{FEFF}")?;
     }
     loop {
-        let event_start = offset + reader.buffer_position();
+        let event_start = reader.buffer_position();
         let event = match reader.read_event() {
             Ok(event) => event,
             Err(error) => {
-                let position = offset + reader.error_position();
-                return Err(ReadError::Invalid(format!(
-                    "invalid XML near byte {position}: {error}"
-                )));
+                let place = start.describe(chunk, reader.error_position());
+                return Err(ReadError::Invalid(format!("{place}: {error}")));
             }
         };
         match event {
@@ -127,9 +171,8 @@ fn parse_chunk(chunk: &[u8], offset: u64, walker: &mut Walker<'_>) -> Result<(),
             Event::End(element) => {
                 let name = element.name();
                 if walker.innermost() != Some(name.as_ref()) {
-                    return Err(ReadError::Invalid(
-                        walker.mismatch(name.as_ref(), event_start),
-                    ));
+                    let place = start.describe(chunk, event_start);
+                    return Err(ReadError::Invalid(walker.mismatch(name.as_ref(), &place)));
                 }
                 walker.end()?;
             }
@@ -289,16 +332,16 @@ impl<'a> Walker<'a> {
         Some(&self.open_names[start..end])
     }
 
-    /// The reason for an end tag `</name>` at byte `position` that does not
-    /// close the innermost open element.
-    fn mismatch(&self, name: &str, position: u64) -> String {
+    /// The reason for an end tag `</name>` at `place` that does not close
+    /// the innermost open element.
+    fn mismatch(&self, name: &str, place: &str) -> String {
         let name = rules::cut_bytes(name, 64);
         match self.innermost() {
             Some(open) => format!(
-                "invalid XML near byte {position}: </{name}> found where </{}> was expected",
+                "{place}: </{name}> found where </{}> was expected",
                 rules::cut_bytes(open, 64)
             ),
-            None => format!("invalid XML near byte {position}: </{name}> closes no element"),
+            None => format!("{place}: </{name}> closes no element"),
         }
     }
 
@@ -645,20 +688,30 @@ mod tests {
         assert_eq!(
             read("<testsuite><testcase name=\"a\"></testsuite>"),
             Err(
-                "invalid XML near byte 30: </testsuite> found where </testcase> was expected"
+                "invalid XML on line 1 (byte 30 after decoding): </testsuite> found where </testcase> was expected"
                     .to_string()
             )
         );
         assert_eq!(
             read("<x:testsuite></testsuite>"),
             Err(
-                "invalid XML near byte 13: </testsuite> found where </x:testsuite> was expected"
+                "invalid XML on line 1 (byte 13 after decoding): </testsuite> found where </x:testsuite> was expected"
                     .to_string()
             )
         );
         assert_eq!(
             read("<testsuite/></testsuite>"),
-            Err("invalid XML near byte 12: </testsuite> closes no element".to_string())
+            Err(
+                "invalid XML on line 1 (byte 12 after decoding): </testsuite> closes no element"
+                    .to_string()
+            )
+        );
+        assert_eq!(
+            read("<testsuite>\n<testcase name=\"a\">\r\n</testsuite>"),
+            Err(
+                "invalid XML on line 3 (byte 33 after decoding): </testsuite> found where </testcase> was expected"
+                    .to_string()
+            )
         );
         let runs = read("<x:testsuite><testcase name=\"a\"></testcase ></x:testsuite>");
         assert_eq!(runs.map(|runs| runs.len()), Ok(1));
@@ -729,9 +782,14 @@ mod tests {
             Ok(())
         };
         let mut walker = Walker::new(0, &mut emit);
-        parse_chunk(first.as_bytes(), 0, &mut walker).expect("first chunk parses");
-        parse_chunk(second.as_bytes(), first.len() as u64, &mut walker)
-            .expect("second chunk parses");
+        let start = Position::default();
+        parse_chunk(first.as_bytes(), start, &mut walker).expect("first chunk parses");
+        parse_chunk(
+            second.as_bytes(),
+            start.after(first.as_bytes()),
+            &mut walker,
+        )
+        .expect("second chunk parses");
         walker
             .finish(CleanStats::default())
             .expect("complete report");
