@@ -216,6 +216,12 @@ impl<R: Read> CleanReader<R> {
     }
 }
 
+/// Counts the line feeds in `text`. A plain count, which the compiler turns
+/// into a vectorized loop.
+pub(crate) fn count_lines(text: &[u8]) -> u64 {
+    text.iter().filter(|&&byte| byte == b'\n').count() as u64
+}
+
 /// True when the first two characters of `raw` look like UTF-16 without a
 /// BOM: a zero byte in both, at `zero_at` (1 for little endian, 0 for big
 /// endian), and a non-zero byte beside each. A UTF-8 or single-byte XML file
@@ -314,7 +320,8 @@ pub(crate) fn clean_in_background<R: Read + Send, T>(
 
 /// One message from the cleaning thread.
 enum Chunk {
-    Bytes(Vec<u8>),
+    /// Cleaned bytes and the number of line feeds in them.
+    Bytes(Vec<u8>, u64),
     /// The input ended; no more chunks follow.
     End(CleanStats),
     Failed(io::Error),
@@ -350,11 +357,13 @@ fn produce_chunks<R: Read>(
         chunk.truncate(cut);
         boundary = None;
         let full = std::mem::replace(&mut chunk, next);
-        if chunks.send(Chunk::Bytes(full)).is_err() {
+        let lines = count_lines(&full);
+        if chunks.send(Chunk::Bytes(full, lines)).is_err() {
             return;
         }
     }
-    if !chunk.is_empty() && chunks.send(Chunk::Bytes(chunk)).is_err() {
+    let lines = count_lines(&chunk);
+    if !chunk.is_empty() && chunks.send(Chunk::Bytes(chunk, lines)).is_err() {
         return;
     }
     let _ = chunks.send(Chunk::End(cleaner.stats));
@@ -368,13 +377,14 @@ pub(crate) struct CleanedChunks {
 }
 
 impl CleanedChunks {
-    /// Returns the next chunk, or `None` once the input ended.
-    pub(crate) fn next_chunk(&mut self) -> io::Result<Option<Vec<u8>>> {
+    /// Returns the next chunk and the number of line feeds in it, or `None`
+    /// once the input ended.
+    pub(crate) fn next_chunk(&mut self) -> io::Result<Option<(Vec<u8>, u64)>> {
         if self.stats.is_some() {
             return Ok(None);
         }
         match self.receiver.recv() {
-            Ok(Chunk::Bytes(bytes)) => Ok(Some(bytes)),
+            Ok(Chunk::Bytes(bytes, lines)) => Ok(Some((bytes, lines))),
             Ok(Chunk::End(stats)) => {
                 self.stats = Some(stats);
                 Ok(None)
@@ -571,10 +581,11 @@ mod tests {
 
         let (received, stats) = clean_in_background(input.as_slice(), CHUNK_SIZES, |chunks| {
             let mut received = Vec::new();
-            while let Some(chunk) = chunks
+            while let Some((chunk, lines)) = chunks
                 .next_chunk()
                 .expect("cleaning in memory should succeed")
             {
+                assert_eq!(lines, count_lines(&chunk));
                 received.push(chunk);
             }
             received

@@ -16,7 +16,9 @@ use std::io::{self, Read};
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
-use super::clean::{ChunkSizes, CleanReader, CleanStats, CleanedChunks, clean_in_background};
+use super::clean::{
+    ChunkSizes, CleanReader, CleanStats, CleanedChunks, clean_in_background, count_lines,
+};
 use super::entities::{EntityNotes, resolve_reference, unescape_attribute};
 use super::model::{self, CaseAttributes, Detail, RawRun, ResultKind, ResultSet};
 use super::rules;
@@ -73,13 +75,17 @@ pub(crate) fn read_report(
 fn parse_chunks(chunks: &mut CleanedChunks, walker: &mut Walker<'_>) -> Result<(), ReadError> {
     let mut start = Position::default();
     loop {
-        let chunk = match chunks.next_chunk() {
-            Ok(Some(chunk)) => chunk,
+        let (chunk, lines) = match chunks.next_chunk() {
+            Ok(Some(next)) => next,
             Ok(None) => return Ok(()),
             Err(error) => return Err(unreadable(start.line, &error)),
         };
         parse_chunk(&chunk, start, walker)?;
-        start = start.after(&chunk);
+        // The cleaning thread counted the lines of the chunk.
+        start = Position {
+            offset: start.offset + chunk.len() as u64,
+            line: start.line + lines,
+        };
         chunks.recycle(chunk);
     }
 }
@@ -122,12 +128,6 @@ impl Position {
             here.line, here.offset
         )
     }
-}
-
-/// Counts the line feeds in `text`. A plain count, which the compiler turns
-/// into a vectorized loop.
-fn count_lines(text: &[u8]) -> u64 {
-    text.iter().filter(|&&byte| byte == b'\n').count() as u64
 }
 
 /// The error for input that could not be read or cleaned after `line`.
@@ -208,13 +208,18 @@ fn scan_attributes(
             return Ok(());
         }
         at = key_start;
-        while at < bytes.len() && bytes[at] != b'=' && !is_xml_whitespace(bytes[at]) {
+        while at < bytes.len() && NAME_BYTES[usize::from(bytes[at])] == IN_NAME {
             at += 1;
         }
-        let key = &raw[key_start..at];
-        if key.is_empty() || key.bytes().any(|byte| b"\"'<>&/".contains(&byte)) {
-            return Err(format!("`{}` is not an attribute name", shown(key)));
+        let stop = bytes
+            .get(at)
+            .map_or(IN_NAME, |&byte| NAME_BYTES[usize::from(byte)]);
+        if at == key_start || stop == NOT_IN_NAME {
+            let end = (at + 1).min(bytes.len());
+            let shown_name = String::from_utf8_lossy(&bytes[key_start..end]);
+            return Err(format!("`{}` is not an attribute name", shown(&shown_name)));
         }
+        let key = &raw[key_start..at];
         if key_start == 0 || !is_xml_whitespace(bytes[key_start - 1]) {
             return Err(format!("no space before attribute `{}`", shown(key)));
         }
@@ -239,6 +244,30 @@ fn scan_attributes(
         at = value_start + length + 1;
     }
 }
+
+/// Classes of bytes in [`NAME_BYTES`].
+const IN_NAME: u8 = 0;
+const ENDS_NAME: u8 = 1;
+const NOT_IN_NAME: u8 = 2;
+
+/// For each byte, whether it can be part of an attribute name, ends one
+/// (whitespace, `=`) or cannot appear in one (quotes, `<`, `>`, `&`, `/`).
+static NAME_BYTES: [u8; 256] = {
+    let mut table = [IN_NAME; 256];
+    let mut index = 0;
+    let ends = b" \t\r\n=";
+    while index < ends.len() {
+        table[ends[index] as usize] = ENDS_NAME;
+        index += 1;
+    }
+    let bad = b"\"'<>&/";
+    index = 0;
+    while index < bad.len() {
+        table[bad[index] as usize] = NOT_IN_NAME;
+        index += 1;
+    }
+    table
+};
 
 /// `name` without its namespace prefix. Names are short, so a plain loop
 /// beats a vectorized search here.
@@ -662,8 +691,9 @@ mod tests {
             (" name=\"value", "the value of `name` has no closing quote"),
             (" name='value\"", "the value of `name` has no closing quote"),
             (" a=\"1\"b=\"2\"", "no space before attribute `b`"),
-            (" =\"x\"", "`` is not an attribute name"),
-            (" \"name\"=\"x\"", "`\"name\"` is not an attribute name"),
+            (" =\"x\"", "`=` is not an attribute name"),
+            (" \"name\"=\"x\"", "`\"` is not an attribute name"),
+            (" na<me=\"x\"", "`na<` is not an attribute name"),
         ] {
             assert_eq!(scanned(raw), Err(reason.to_string()), "{raw:?}");
         }
