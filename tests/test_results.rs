@@ -272,7 +272,7 @@ fn convert_output_cannot_be_input() {
 }
 
 #[test]
-fn convert_output_cannot_be_a_link_to_an_input() {
+fn convert_output_hard_link_rejected() {
     let dir = workspace_with(&[("r.xml", ALL_PASSING)]);
     let input = dir.file("r.xml");
     let link = dir.file("link.xml");

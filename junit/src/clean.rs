@@ -38,7 +38,7 @@ pub(crate) const TAG_CAP: usize = 4 << 20;
 const CHUNK: usize = 64 << 10;
 /// Cleaned chunks queued between the cleaning thread and the parser. With the
 /// chunk being filled and the one being parsed, at most six chunks exist at
-/// once. A chunk holds about one to two times [`CHUNK`] bytes, and ends after
+/// once. A chunk contains about one to two times [`CHUNK`] bytes, and ends after
 /// a markup, so a long text run or tag can make it grow by up to
 /// [`RUN_CAP`] plus [`TAG_CAP`].
 const CHUNKS_IN_FLIGHT: usize = 4;
@@ -49,7 +49,7 @@ pub(crate) struct ChunkSizes {
     /// Bytes read from the file at a time (the first read takes at least
     /// enough for the XML declaration).
     pub(crate) read: usize,
-    /// Least size of a chunk sent to the parser, unless it is the last one.
+    /// Minimum size of a chunk sent to the parser, unless it is the last one.
     pub(crate) least: usize,
 }
 
@@ -96,7 +96,7 @@ impl<R: Read> CleanReader<R> {
         Self::with_read_size(inner, CHUNK)
     }
 
-    /// A cleaner that reads `read_size` bytes at a time.
+    /// Creates a cleaner that reads `read_size` bytes at a time.
     pub(crate) fn with_read_size(inner: R, read_size: usize) -> Self {
         CleanReader {
             inner,
@@ -225,7 +225,7 @@ pub(crate) fn count_lines(text: &[u8]) -> u64 {
 /// True when the first two characters of `raw` look like UTF-16 without a
 /// BOM: a zero byte in both, at `zero_at` (1 for little endian, 0 for big
 /// endian), and a non-zero byte beside each. A UTF-8 or single-byte XML file
-/// holds no zero byte, and ASCII text in UTF-16 looks like this, whatever
+/// contains no zero byte, and ASCII text in UTF-16 looks like this, whatever
 /// its first character (a line break before the declaration, for example).
 fn looks_like_utf16(raw: &[u8], zero_at: usize) -> bool {
     let other = 1 - zero_at;
@@ -328,10 +328,10 @@ enum Chunk {
 }
 
 /// Sends the cleaned input in chunks of at least `sizes.least` bytes that
-/// end just after a markup (see [`Lexer::take_boundary`]), so each chunk can
-/// be parsed on its own; only the last chunk may end elsewhere. A chunk grows
-/// beyond that size until such a point comes: by at most one text run and one
-/// tag, whose lengths the lexer caps.
+/// end just after a markup (see [`Lexer::take_boundary`]). Each chunk can
+/// thus be parsed on its own. Only the last chunk may end elsewhere. A chunk
+/// grows beyond the minimum size until such a point comes, by at most one
+/// text run and one tag, whose lengths the lexer caps.
 fn produce_chunks<R: Read>(
     input: R,
     sizes: ChunkSizes,

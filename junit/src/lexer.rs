@@ -254,9 +254,9 @@ impl Lexer {
     }
 
     /// Decides whether a byte of a capped run is kept. The cut never splits a
-    /// UTF-8 sequence, nor an entity reference where `references` says the
-    /// run can hold them (text and attribute values, not CDATA, comments or
-    /// processing instructions). A reference is at most 32 bytes long, and an
+    /// UTF-8 sequence, nor an entity reference when `references` is true: in
+    /// text and attribute values, but not in CDATA, comments or processing
+    /// instructions. A reference is at most 32 bytes long, and an
     /// `&` inside one shows that the first was none, so the cut comes at most
     /// 32 bytes after the cap.
     fn keep_in_run(

@@ -184,9 +184,9 @@ pub fn write_document(
 }
 
 /// Writes one document with every run to `file`, from its current position.
-/// When `file` is a regular file, runs go into it as they are read and those
-/// of a file that fails are cut off again, so no run is copied through a
-/// spool; otherwise this is [`write_document`].
+/// When `file` is a regular file, runs go into it as they are read, and the
+/// runs of a file that fails are cut off again. No run is then copied
+/// through a spool. Any other file gets [`write_document`].
 pub fn write_document_to_file(
     files: &[PathBuf],
     opts: &ConvertOptions,
@@ -201,6 +201,7 @@ pub fn write_document_to_file(
     let Some(start) = start else {
         return write_document(files, opts, file);
     };
+
     let mut conversion = Conversion::default();
     let report_url = checked_report_url(opts, &mut conversion.warnings)?;
     let writer = PayloadWriter::begin(
@@ -221,6 +222,7 @@ pub fn write_document_to_file(
         &mut conversion,
         &mut sink,
     )?;
+
     let writer = sink.writer;
     note_dropped_chars(
         dropped_chars + writer.dropped_chars(),
@@ -288,11 +290,11 @@ fn convert_files(
     })?;
     // The output thread reports on the same files, in the same order.
     for ((path, summary), notes) in summaries.iter().zip(&written.notes) {
-        let shown = path.display();
+        let path = path.display();
         let lines = notes::describe(&summary.stats, notes, &summary.entities);
         conversion
             .warnings
-            .extend(lines.iter().map(|line| format!("{shown}: {line}")));
+            .extend(lines.iter().map(|line| format!("{path}: {line}")));
     }
     Ok(written.dropped_chars)
 }

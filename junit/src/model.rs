@@ -168,7 +168,7 @@ impl ResultSet {
         self.flags.error || self.flags.failure
     }
 
-    /// The case read with `attributes` and these results. A failed run
+    /// Returns the case read with `attributes` and these results. A failed run
     /// takes the type and message of the first error, else of the first
     /// failure, else of the first failed rerun.
     pub(crate) fn raw_run<'a>(

@@ -48,7 +48,7 @@ enum Message {
     FileEnd(bool),
 }
 
-/// What the output thread reports about the files read without error.
+/// Report of the output thread on the files read without error.
 #[derive(Debug, Default)]
 pub(crate) struct Written {
     /// Characters dropped from their runs because XML 1.0 does not allow them.

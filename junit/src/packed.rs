@@ -62,7 +62,7 @@ pub(crate) fn pack(run: &RawRun<'_>, out: &mut Vec<u8>) {
     }
 }
 
-/// Texts are capped far below 4 GiB while reading, so a `u32` holds any length.
+/// Texts are capped far below 4 GiB while reading, so any length fits a `u32`.
 fn push_text(out: &mut Vec<u8>, text: &str) {
     let length = u32::try_from(text.len()).unwrap_or(u32::MAX);
     out.extend_from_slice(&length.to_le_bytes());

@@ -90,7 +90,7 @@ fn parse_chunks(chunks: &mut CleanedChunks, walker: &mut Walker<'_>) -> Result<(
     }
 }
 
-/// Where a chunk starts in the cleaned text.
+/// Position of a chunk in the cleaned text.
 #[derive(Clone, Copy, Debug)]
 struct Position {
     /// Bytes before it.
@@ -106,7 +106,7 @@ impl Default for Position {
 }
 
 impl Position {
-    /// The position just after `text`, which starts here.
+    /// Returns the position just after `text`, which starts at this one.
     fn after(self, text: &[u8]) -> Position {
         Position {
             offset: self.offset + text.len() as u64,
@@ -114,23 +114,23 @@ impl Position {
         }
     }
 
-    /// Names the place `index` bytes into `chunk`, which starts here, for an
-    /// error message. Lines are those of the file; the byte counts the text
-    /// as decoded, after the changes the cleaner makes, so it matches the
-    /// file only for UTF-8 files that needed no change.
+    /// Describes the place `index` bytes into `chunk`, which starts at this
+    /// position, for an error message. Lines are those of the file. The byte
+    /// offset counts the text as decoded and cleaned, so it matches the file
+    /// only for UTF-8 files that needed no change.
     fn describe(self, chunk: &[u8], index: u64) -> String {
         let index = usize::try_from(index)
             .unwrap_or(usize::MAX)
             .min(chunk.len());
-        let here = self.after(&chunk[..index]);
+        let place = self.after(&chunk[..index]);
         format!(
             "invalid XML on line {} (byte {} after decoding)",
-            here.line, here.offset
+            place.line, place.offset
         )
     }
 }
 
-/// The error for input that could not be read or cleaned after `line`.
+/// Builds the error for input that could not be read or cleaned after `line`.
 fn unreadable(line: u64, error: &io::Error) -> ReadError {
     ReadError::Invalid(format!("cannot read the report after line {line}: {error}"))
 }
@@ -289,7 +289,7 @@ fn skip_whitespace(bytes: &[u8], mut at: usize) -> usize {
     at
 }
 
-/// An attribute name as quoted in an error: at most 64 characters.
+/// Cuts an attribute name to at most 64 bytes for an error message.
 fn shown(key: &str) -> &str {
     rules::cut_bytes(key, 64)
 }
@@ -361,8 +361,8 @@ impl<'a> Walker<'a> {
         Some(&self.open_names[start..end])
     }
 
-    /// The reason for an end tag `</name>` at `place` that does not close
-    /// the innermost open element.
+    /// Describes an end tag `</name>` at `place` that does not close the
+    /// innermost open element.
     fn mismatch(&self, name: &str, place: &str) -> String {
         let name = rules::cut_bytes(name, 64);
         match self.innermost() {
@@ -803,7 +803,7 @@ mod tests {
     }
 
     #[test]
-    fn chunk_may_start_with_zero_width_no_break_space() {
+    fn chunk_starting_with_feff() {
         let first = "<testsuite><testcase name=\"a\"><failure>";
         let second = "\u{FEFF}trace</failure></testcase></testsuite>";
         let mut traces = Vec::new();

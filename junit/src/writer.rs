@@ -78,7 +78,8 @@ impl<W: Write> PayloadWriter<W> {
         Ok(self.out)
     }
 
-    /// The output, for a caller that needs to reposition it; see [`Self::rewind`].
+    /// Returns the output, for a caller that needs to reposition it; see
+    /// [`Self::rewind`].
     pub(crate) fn get_mut(&mut self) -> &mut W {
         &mut self.out
     }
