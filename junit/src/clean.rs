@@ -20,7 +20,7 @@
 //! these caps bound the size of a chunk: a 200 MB `system-out` costs at most
 //! [`RUN_CAP`] bytes of memory.
 
-use std::io::{self, BufRead, Read};
+use std::io::{self, Read};
 use std::sync::mpsc::{Receiver, Sender, SyncSender, channel, sync_channel};
 
 use encoding_rs::{Decoder, Encoding, REPLACEMENT, UTF_8, UTF_16BE, UTF_16LE};
@@ -83,8 +83,6 @@ pub(crate) struct CleanReader<R> {
     decoder: Option<Decoder>,
     raw: Vec<u8>,
     utf8: Vec<u8>,
-    out: Vec<u8>,
-    out_pos: usize,
     done: bool,
     lexer: Lexer,
     read_size: usize,
@@ -104,22 +102,10 @@ impl<R: Read> CleanReader<R> {
             decoder: None,
             raw: Vec::with_capacity(CHUNK),
             utf8: Vec::new(),
-            out: Vec::with_capacity(CHUNK),
-            out_pos: 0,
             done: false,
             lexer: Lexer::default(),
             stats: CleanStats::default(),
         }
-    }
-
-    /// Reads the next chunk, decodes it and runs it through the lexer into `out`.
-    fn fill(&mut self) -> io::Result<()> {
-        let mut out = std::mem::take(&mut self.out);
-        out.clear();
-        let result = self.fill_into(&mut out);
-        self.out = out;
-        self.out_pos = 0;
-        result
     }
 
     /// Reads the next chunk, decodes it and appends it, cleaned, to `out`.
@@ -264,30 +250,6 @@ fn declared_encoding(raw: &[u8]) -> Option<&[u8]> {
     Some(&value[..length])
 }
 
-impl<R: Read> Read for CleanReader<R> {
-    fn read(&mut self, buffer: &mut [u8]) -> io::Result<usize> {
-        let available = self.fill_buf()?;
-        let count = buffer.len().min(available.len());
-        buffer[..count].copy_from_slice(&available[..count]);
-        self.consume(count);
-        Ok(count)
-    }
-}
-
-/// Lets quick-xml read the cleaned bytes in place, without another buffer.
-impl<R: Read> BufRead for CleanReader<R> {
-    fn fill_buf(&mut self) -> io::Result<&[u8]> {
-        while self.out_pos == self.out.len() && !self.done {
-            self.fill()?;
-        }
-        Ok(&self.out[self.out_pos..])
-    }
-
-    fn consume(&mut self, amount: usize) {
-        self.out_pos = (self.out_pos + amount).min(self.out.len());
-    }
-}
-
 /// Cleans `input` on a second thread while `parse` reads the cleaned bytes,
 /// so decoding and cleaning overlap with parsing on a multi-core machine.
 /// Returns the result of `parse` and, unless `parse` stopped before the end
@@ -409,7 +371,7 @@ mod tests {
         let mut reader = CleanReader::new(input);
         let mut output = Vec::new();
         reader
-            .read_to_end(&mut output)
+            .read_all(&mut output)
             .expect("cleaning in memory should succeed");
         (
             String::from_utf8(output).expect("cleaned output is UTF-8"),
@@ -553,7 +515,7 @@ mod tests {
         let over_cap = tag(TAG_CAP + 1);
         let mut reader = CleanReader::new(over_cap.as_bytes());
         let error = reader
-            .read_to_end(&mut Vec::new())
+            .read_all(&mut Vec::new())
             .expect_err("one byte over the cap");
         assert!(error.to_string().contains("element tag longer"), "{error}");
     }
@@ -660,10 +622,9 @@ mod tests {
         let input = b"<?xml version=\"1.0\" encoding=\"ISO-8859-1\"?><a>\xE9</a>";
         let reader = input[..10].chain(&input[10..]);
         let mut cleaner = CleanReader::new(reader);
-        let mut output = String::new();
-        cleaner
-            .read_to_string(&mut output)
-            .expect("cleaning in memory");
+        let mut output = Vec::new();
+        cleaner.read_all(&mut output).expect("cleaning in memory");
+        let output = String::from_utf8(output).expect("cleaned output is UTF-8");
         assert!(output.ends_with("<a>\u{E9}</a>"), "{output}");
     }
 

@@ -329,57 +329,29 @@ impl Lexer {
                 depth,
                 opener,
             } => {
-                self.state = match (quote, byte) {
-                    (0, b'<') => State::Doctype {
-                        quote,
-                        depth,
-                        opener: 1,
-                    },
-                    (0, b'!') if opener == 1 => State::Doctype {
-                        quote,
-                        depth,
-                        opener: 2,
-                    },
-                    (0, b'-') if opener == 2 => State::Doctype {
-                        quote,
-                        depth,
-                        opener: 3,
-                    },
-                    (0, b'-') if opener == 3 => State::DoctypeComment { depth, dashes: 0 },
-                    (0, b'?') if opener == 1 => State::DoctypeInstruction {
+                let inside = |quote, depth, opener| State::Doctype {
+                    quote,
+                    depth,
+                    opener,
+                };
+                self.state = match (quote, opener, byte) {
+                    (0, 1, b'?') => State::DoctypeInstruction {
                         depth,
                         question: false,
                     },
-                    (0, b'"' | b'\'') => State::Doctype {
-                        quote: byte,
-                        depth,
-                        opener: 0,
-                    },
-                    (0, b'[') => State::Doctype {
-                        quote,
-                        depth: depth + 1,
-                        opener: 0,
-                    },
-                    (0, b']') => State::Doctype {
-                        quote,
-                        depth: depth.saturating_sub(1),
-                        opener: 0,
-                    },
-                    (0, b'>') if depth == 0 => {
+                    (0, 3, b'-') => State::DoctypeComment { depth, dashes: 0 },
+                    (0, 1, b'!') | (0, 2, b'-') => inside(0, depth, opener + 1),
+                    (0, _, b'<') => inside(0, depth, 1),
+                    (0, _, b'"' | b'\'') => inside(byte, depth, 0),
+                    (0, _, b'[') => inside(0, depth + 1, 0),
+                    (0, _, b']') => inside(0, depth.saturating_sub(1), 0),
+                    (0, _, b'>') if depth == 0 => {
                         self.start_run(State::Text);
                         self.boundary = Some(out.len());
                         State::Text
                     }
-                    (quote, byte) if quote == byte => State::Doctype {
-                        quote: 0,
-                        depth,
-                        opener: 0,
-                    },
-                    _ => State::Doctype {
-                        quote,
-                        depth,
-                        opener: 0,
-                    },
+                    (quote, _, byte) if quote == byte => inside(0, depth, 0),
+                    _ => inside(quote, depth, 0),
                 };
             }
             State::DoctypeComment { depth, dashes } => {

@@ -161,26 +161,7 @@ pub fn write_document(
     opts: &ConvertOptions,
     out: &mut (dyn Write + Send),
 ) -> anyhow::Result<Conversion> {
-    let mut conversion = Conversion::default();
-    let report_url = checked_report_url(opts, &mut conversion.warnings)?;
-    let writer = PayloadWriter::begin(BufWriter::with_capacity(64 << 10, out), opts.build.as_ref())
-        .context("failed to write the output")?;
-    let mut sink = Document(writer);
-    let dropped_chars = convert_files(
-        files,
-        opts,
-        report_url.as_deref(),
-        &std::env::temp_dir(),
-        &mut conversion,
-        &mut sink,
-    )?;
-    let writer = sink.0;
-    note_dropped_chars(
-        dropped_chars + writer.dropped_chars(),
-        &mut conversion.warnings,
-    );
-    writer.finish().context("failed to write the output")?;
-    Ok(conversion)
+    write_one_document(files, opts, out, None)
 }
 
 /// Writes one document with every run to `file`, from its current position.
@@ -193,25 +174,28 @@ pub fn write_document_to_file(
     file: &mut File,
 ) -> anyhow::Result<Conversion> {
     let regular = file.metadata().is_ok_and(|metadata| metadata.is_file());
-    let start = if regular {
-        file.stream_position().ok()
-    } else {
-        None
-    };
-    let Some(start) = start else {
-        return write_document(files, opts, file);
-    };
+    match file.stream_position() {
+        Ok(start) if regular => write_one_document(files, opts, &*file, Some((&*file, start))),
+        _ => write_document(files, opts, file),
+    }
+}
 
+/// Writes one document to `out`. With `file`, the file that `out` writes to
+/// and the document's position in it, the runs of a file that fails are cut
+/// off the file again instead of going through the spool.
+fn write_one_document<W: Write + Send>(
+    files: &[PathBuf],
+    opts: &ConvertOptions,
+    out: W,
+    file: Option<(&File, u64)>,
+) -> anyhow::Result<Conversion> {
     let mut conversion = Conversion::default();
     let report_url = checked_report_url(opts, &mut conversion.warnings)?;
-    let writer = PayloadWriter::begin(
-        BufWriter::with_capacity(64 << 10, &*file),
-        opts.build.as_ref(),
-    )
-    .context("failed to write the output")?;
-    let mut sink = FileDocument {
+    let writer = PayloadWriter::begin(BufWriter::with_capacity(64 << 10, out), opts.build.as_ref())
+        .context("failed to write the output")?;
+    let mut sink = Document {
         writer,
-        start,
+        file,
         mark: (0, 0),
     };
     let dropped_chars = convert_files(
@@ -232,42 +216,34 @@ pub fn write_document_to_file(
     Ok(conversion)
 }
 
-/// A document written to any output; runs reach it through the spool.
-struct Document<W: Write + Send>(PayloadWriter<W>);
-
-impl<W: Write + Send> RunSink for Document<W> {
-    fn append(&mut self, _status: Status, run_xml: &[u8]) -> io::Result<()> {
-        self.0.write_formatted(run_xml)
-    }
-}
-
-/// A document written to a regular file, which takes back the runs of a
-/// file that failed by cutting the file at the mark.
-struct FileDocument<'a> {
-    writer: PayloadWriter<BufWriter<&'a File>>,
-    /// Position of the document in the file.
-    start: u64,
+/// One document being written.
+struct Document<'a, W: Write + Send> {
+    writer: PayloadWriter<BufWriter<W>>,
+    /// The regular file that the writer writes to, and the position of the
+    /// document in it, when runs can be cut off again.
+    file: Option<(&'a File, u64)>,
     /// Bytes and runs written at the last mark.
     mark: (u64, u64),
 }
 
-impl RunSink for FileDocument<'_> {
+impl<W: Write + Send> RunSink for Document<'_, W> {
     fn append(&mut self, _status: Status, run_xml: &[u8]) -> io::Result<()> {
         self.writer.write_formatted(run_xml)
     }
 
     fn mark(&mut self) -> io::Result<bool> {
         self.mark = (self.writer.bytes(), self.writer.runs());
-        Ok(true)
+        Ok(self.file.is_some())
     }
 
     fn take_back(&mut self) -> io::Result<()> {
+        let Some((mut file, start)) = self.file else {
+            return Err(io::Error::other("this output cannot take runs back"));
+        };
         let (bytes, runs) = self.mark;
-        let out = self.writer.get_mut();
-        out.flush()?;
-        let mut file = *out.get_ref();
-        file.set_len(self.start + bytes)?;
-        file.seek(SeekFrom::Start(self.start + bytes))?;
+        self.writer.get_mut().flush()?;
+        file.set_len(start + bytes)?;
+        file.seek(SeekFrom::Start(start + bytes))?;
         self.writer.rewind(bytes, runs);
         Ok(())
     }
@@ -560,6 +536,22 @@ mod tests {
         std::fs::write(path, xml).expect("write report");
     }
 
+    /// Writes a report of `cases` test cases that ends in the middle of a tag.
+    fn write_truncated_report(path: &Path, cases: usize) {
+        write_report(path, cases);
+        let mut text = std::fs::read_to_string(path).expect("report readable");
+        text.truncate(text.len() - 20);
+        std::fs::write(path, text).expect("write report");
+    }
+
+    fn options_without_build() -> ConvertOptions {
+        ConvertOptions {
+            build: None,
+            default_started_ms: 0,
+            external_report_url: None,
+        }
+    }
+
     fn status_counts(payload: &Path) -> Counts {
         let text = std::fs::read_to_string(payload).expect("payload readable");
         Counts {
@@ -579,11 +571,7 @@ mod tests {
         std::fs::write(&truncated, &text[..text.len() - 30]).expect("write report");
         let out_dir = dir.path().join("out");
         std::fs::create_dir(&out_dir).expect("create out dir");
-        let opts = ConvertOptions {
-            build: None,
-            default_started_ms: 0,
-            external_report_url: None,
-        };
+        let opts = options_without_build();
 
         let conversion =
             convert_to_payloads(&[good, truncated], &opts, &out_dir).expect("conversion succeeds");
@@ -616,17 +604,10 @@ mod tests {
         let dir = tempfile::tempdir().expect("temp dir");
         let big = dir.path().join("big.xml");
         // Enough runs to move the spool from memory to a temporary file.
-        write_report(&big, 80_000);
-        let mut text = std::fs::read_to_string(&big).expect("report readable");
-        text.truncate(text.len() - 20);
-        std::fs::write(&big, text).expect("write report");
+        write_truncated_report(&big, 80_000);
         let small = dir.path().join("small.xml");
         write_report(&small, 3);
-        let opts = ConvertOptions {
-            build: None,
-            default_started_ms: 0,
-            external_report_url: None,
-        };
+        let opts = options_without_build();
         let mut output = Vec::new();
 
         let conversion =
@@ -647,17 +628,10 @@ mod tests {
         let first = dir.path().join("first.xml");
         write_report(&first, 3);
         let big = dir.path().join("big.xml");
-        write_report(&big, 80_000);
-        let mut text = std::fs::read_to_string(&big).expect("report readable");
-        text.truncate(text.len() - 20);
-        std::fs::write(&big, text).expect("write report");
+        write_truncated_report(&big, 80_000);
         let last = dir.path().join("last.xml");
         write_report(&last, 2);
-        let opts = ConvertOptions {
-            build: None,
-            default_started_ms: 0,
-            external_report_url: None,
-        };
+        let opts = options_without_build();
         let output = dir.path().join("out.xml");
         let mut file = File::create(&output).expect("create output");
         file.write_all(b"kept\n").expect("write prefix");
