@@ -95,12 +95,8 @@ fn over_long_and_non_utf8_values() {
 
     let non_utf8 = non_utf8_run(&fake, &dir, "OCTANE_JOB_ID");
     assert_eq!(non_utf8.code, 1, "{}", non_utf8.stderr);
-    assert!(
-        non_utf8
-            .stderr
-            .contains("invalid `job_id` (from OCTANE_JOB_ID): the value is not valid UTF-8"),
-        "{}",
-        non_utf8.stderr
+    non_utf8.assert_stderr_contains(
+        "invalid `job_id` (from OCTANE_JOB_ID): the value is not valid UTF-8",
     );
     let other = non_utf8_run(&fake, &dir, "UNRELATED");
     assert_eq!(other.code, 0, "{}", other.stderr);
@@ -149,20 +145,12 @@ fn huge_and_invalid_env_files() {
     );
 
     assert_eq!(too_big.code, 1, "{}", too_big.stderr);
-    assert!(too_big.stderr.contains("byte limit"), "{}", too_big.stderr);
-    assert!(too_big.stderr.contains("huge.env"), "{}", too_big.stderr);
+    too_big.assert_stderr_contains("byte limit");
+    too_big.assert_stderr_contains("huge.env");
     assert_eq!(bad_line.code, 1, "{}", bad_line.stderr);
-    assert!(
-        bad_line.stderr.contains("invalid.env"),
-        "{}",
-        bad_line.stderr
-    );
+    bad_line.assert_stderr_contains("invalid.env");
     assert_eq!(bad_bytes.code, 1, "{}", bad_bytes.stderr);
-    assert!(
-        bad_bytes.stderr.contains("binary.env"),
-        "{}",
-        bad_bytes.stderr
-    );
+    bad_bytes.assert_stderr_contains("binary.env");
     assert!(fake.state().requests.is_empty());
 }
 
@@ -282,13 +270,7 @@ fn unwritable_spool_exits_2_and_names_error() {
     let result = run_bounded(&env, &[], LIMIT);
 
     assert_eq!(result.code, 2, "{}", result.stderr);
-    assert!(
-        result
-            .stderr
-            .contains("could not be saved to the spool, so it is lost"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("could not be saved to the spool, so it is lost");
     let names: Vec<_> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|item| item.unwrap().file_name())
@@ -307,9 +289,5 @@ fn control_characters_in_ids_are_not_logged() {
 
     assert_eq!(result.code, 0, "{}", result.stderr);
     assert!(!result.stderr.contains('\x1b'), "{:?}", result.stderr);
-    assert!(
-        result.stderr.contains("b1?[31mRED?[0m"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("b1?[31mRED?[0m");
 }

@@ -83,25 +83,9 @@ fn time_forms_in_milliseconds() {
     for (name, millis) in expected {
         assert_eq!(run_named(&runs, name).duration(), millis, "time of {name}");
     }
-    assert!(
-        output.stderr.contains("1 negative times reported as 0 ms"),
-        "{}",
-        output.stderr
-    );
-    assert!(
-        output
-            .stderr
-            .contains("1 unreadable times reported as 0 ms"),
-        "{}",
-        output.stderr
-    );
-    assert!(
-        output
-            .stderr
-            .contains("1 times over 100 days reported as 0 ms"),
-        "{}",
-        output.stderr
-    );
+    output.assert_stderr_contains("1 negative times reported as 0 ms");
+    output.assert_stderr_contains("1 unreadable times reported as 0 ms");
+    output.assert_stderr_contains("1 times over 100 days reported as 0 ms");
 }
 
 #[test]
@@ -137,12 +121,8 @@ fn classname_split_and_name_limits() {
     let unnamed: Vec<_> = runs.iter().filter(|run| run.name() == "[noName]").collect();
     assert_eq!(unnamed.len(), 2);
     assert_eq!(runs.len(), 10);
-    assert!(output.stderr.contains("cut 3 names"), "{}", output.stderr);
-    assert!(
-        output.stderr.contains("2 test cases without a name"),
-        "{}",
-        output.stderr
-    );
+    output.assert_stderr_contains("cut 3 names");
+    output.assert_stderr_contains("2 test cases without a name");
 }
 
 #[test]
@@ -154,11 +134,7 @@ fn control_characters_dropped_and_warned() {
     let error = run.error.as_ref().expect("failed run has an error");
     assert_eq!(error.attributes["message"], "colour [31mred[0m");
     assert_eq!(error.text, "lineone   done");
-    assert!(
-        output.stderr.contains("dropped 7 control characters"),
-        "{}",
-        output.stderr
-    );
+    output.assert_stderr_contains("dropped 7 control characters");
 }
 
 #[test]
@@ -265,19 +241,11 @@ fn unmatched_pattern_reported() {
     let pattern = format!("{}/nothing-*.xml", fixture("").display());
     let output = convert([pattern.as_str()]);
     assert_eq!(output.code, 1);
-    assert!(
-        output.stderr.contains("matched no file"),
-        "{}",
-        output.stderr
-    );
+    output.assert_stderr_contains("matched no file");
 
     let with_match = convert([pattern.clone(), fixture("times.xml").display().to_string()]);
     assert_eq!(with_match.code, 0, "{}", with_match.stderr);
-    assert!(
-        with_match.stderr.contains("matched no file"),
-        "{}",
-        with_match.stderr
-    );
+    with_match.assert_stderr_contains("matched no file");
 }
 
 #[test]

@@ -43,13 +43,7 @@ fn external_entity_never_read() {
     let runs = output.runs();
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].name(), "leak &xxe;");
-    assert!(
-        output
-            .stderr
-            .contains("ignored the document type declaration"),
-        "{}",
-        output.stderr
-    );
+    output.assert_stderr_contains("ignored the document type declaration");
 }
 
 #[test]
@@ -130,11 +124,7 @@ fn declared_latin1_decoded() {
         "{}",
         output.stdout
     );
-    assert!(
-        output.stderr.contains("read as windows-1252"),
-        "{}",
-        output.stderr
-    );
+    output.assert_stderr_contains("read as windows-1252");
     assert!(!output.stderr.contains("U+FFFD"), "{}", output.stderr);
 }
 
@@ -150,13 +140,7 @@ fn unsupported_encoding_named() {
 
     assert_eq!(output.code, 0, "{}", output.stderr);
     assert_eq!(output.runs().len(), 1);
-    assert!(
-        output
-            .stderr
-            .contains("declared encoding `IBM037` is not supported; read as UTF-8"),
-        "{}",
-        output.stderr
-    );
+    output.assert_stderr_contains("declared encoding `IBM037` is not supported; read as UTF-8");
 }
 
 /// Runs `convert` on `report` with stdout to a file and returns the exit

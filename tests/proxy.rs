@@ -184,11 +184,7 @@ fn delivery_through_tinyproxy() {
     let rejected = run_bounded(&env, &[], LIMIT);
 
     assert_eq!(rejected.code, 2, "{}", rejected.stderr);
-    assert!(
-        rejected.stderr.contains("CONNECT proxy failed"),
-        "{}",
-        rejected.stderr
-    );
+    rejected.assert_stderr_contains("CONNECT proxy failed");
     assert!(!rejected.stderr.contains("; retry "), "{}", rejected.stderr);
     assert!(
         !rejected.stderr.contains("wrong-password-value"),
@@ -221,11 +217,7 @@ fn https_through_tinyproxy_with_private_ca() {
 
     assert_eq!(result.code, 0, "{}", result.stderr);
     assert_eq!(fake.builds().len(), 1);
-    assert!(
-        result.stderr.contains("(from https_proxy)"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("(from https_proxy)");
     let port = front.browser_url("127.0.0.1");
     let port = port.split(':').nth(2).unwrap().split('/').next().unwrap();
     let log = proxy.log_text();

@@ -205,14 +205,8 @@ fn timeout_setting_stops_retries() {
     let result = github_run(&env);
 
     assert_eq!(result.code, 2, "{}", result.stderr);
-    assert!(
-        result
-            .stderr
-            .contains("no retry, because the `timeout` of 2 s ends"),
-        "{}",
-        result.stderr
-    );
-    assert!(result.stderr.contains("HTTP 503"), "{}", result.stderr);
+    result.assert_stderr_contains("no retry, because the `timeout` of 2 s ends");
+    result.assert_stderr_contains("HTTP 503");
     assert!(retry_lines(&result).len() <= 1, "{}", result.stderr);
     assert_eq!(spool_entries(&spool_dir(&dir)).len(), 1);
 }
@@ -234,11 +228,7 @@ fn maintenance_page_is_spooled_then_replayed() {
 
     assert_eq!(failed.code, 0, "{}", failed.stderr);
     assert_eq!(retry_lines(&failed).len(), 5, "{}", failed.stderr);
-    assert!(
-        failed.stderr.contains("Octane is unavailable"),
-        "{}",
-        failed.stderr
-    );
+    failed.assert_stderr_contains("Octane is unavailable");
     assert!(!failed.stderr.contains("<h1>"), "{}", failed.stderr);
     assert!(fake.builds().is_empty());
     let entries = spool_entries(&spool_dir(&dir));
@@ -256,11 +246,7 @@ fn maintenance_page_is_spooled_then_replayed() {
     let replayed = run_bounded(&env, &["replay", spool.to_str().unwrap()], LIMIT);
 
     assert_eq!(replayed.code, 0, "{}", replayed.stderr);
-    assert!(
-        replayed.stderr.contains("1 of 1 entries delivered"),
-        "{}",
-        replayed.stderr
-    );
+    replayed.assert_stderr_contains("1 of 1 entries delivered");
     assert!(spool_entries(&spool).is_empty());
     let builds = fake.builds();
     assert_eq!(builds.len(), 1);
@@ -330,13 +316,7 @@ fn replay_uses_current_url_and_uploads_tests() {
     assert_eq!(fake.builds().len(), 1);
     assert_eq!(fake.state().test_uploads.len(), 1);
     assert!(spool_entries(&spool).is_empty());
-    assert!(
-        replayed
-            .stderr
-            .contains("test results 1 of 1 processed by Octane"),
-        "{}",
-        replayed.stderr
-    );
+    replayed.assert_stderr_contains("test results 1 of 1 processed by Octane");
 }
 
 #[test]
@@ -363,17 +343,9 @@ fn replay_keeps_undelivered_entries() {
     let rest = run_bounded(&replay_env, &["replay", spool.to_str().unwrap()], LIMIT);
 
     assert_eq!(failed.code, 2, "{}", failed.stderr);
-    assert!(
-        failed.stderr.contains("0 of 2 entries delivered"),
-        "{}",
-        failed.stderr
-    );
+    failed.assert_stderr_contains("0 of 2 entries delivered");
     assert_eq!(rest.code, 0, "{}", rest.stderr);
-    assert!(
-        rest.stderr.contains("2 of 2 entries delivered"),
-        "{}",
-        rest.stderr
-    );
+    rest.assert_stderr_contains("2 of 2 entries delivered");
     assert!(spool_entries(&spool).is_empty());
     let builds = fake.builds();
     assert_eq!(builds.len(), 2);
@@ -414,15 +386,9 @@ fn replay_errors_exit_1() {
     let no_dir = run_bounded(&octane_settings(&fake), &["replay"], LIMIT);
 
     assert_eq!(missing.code, 1, "{}", missing.stderr);
-    assert!(
-        missing
-            .stderr
-            .contains("spool directory `/nonexistent/spool` not found"),
-        "{}",
-        missing.stderr
-    );
+    missing.assert_stderr_contains("spool directory `/nonexistent/spool` not found");
     assert_eq!(no_dir.code, 1, "{}", no_dir.stderr);
-    assert!(no_dir.stderr.contains("replay DIR"), "{}", no_dir.stderr);
+    no_dir.assert_stderr_contains("replay DIR");
 }
 
 #[test]
@@ -499,12 +465,8 @@ fn tls_private_ca_is_rejected_by_default() {
     let result = run_bounded(&env, &[], LIMIT);
 
     assert_eq!(result.code, 2, "{}", result.stderr);
-    assert!(
-        result.stderr.contains("TLS handshake failed"),
-        "{}",
-        result.stderr
-    );
-    assert!(result.stderr.contains("set `ca_file`"), "{}", result.stderr);
+    result.assert_stderr_contains("TLS handshake failed");
+    result.assert_stderr_contains("set `ca_file`");
     assert!(retry_lines(&result).is_empty(), "{}", result.stderr);
     assert!(fake.state().requests.is_empty());
 }
@@ -519,13 +481,7 @@ fn tls_private_ca_accepted_with_ca_file() {
     let result = run_bounded(&env, &[], LIMIT);
 
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert!(
-        result
-            .stderr
-            .contains("trusting 1 extra CA certificate(s) from `ca_file`"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("trusting 1 extra CA certificate(s) from `ca_file`");
     assert_eq!(fake.builds().len(), 1);
     assert_eq!(fake.violations(), Vec::<String>::new());
 }
@@ -556,16 +512,8 @@ fn invalid_ca_file_exits_1_naming_path() {
         let result = run_bounded(&env, &[], LIMIT);
 
         assert_eq!(result.code, 1, "{}", result.stderr);
-        assert!(
-            result.stderr.contains("invalid `ca_file`"),
-            "{}",
-            result.stderr
-        );
-        assert!(
-            result.stderr.contains(&path.display().to_string()),
-            "{}",
-            result.stderr
-        );
+        result.assert_stderr_contains("invalid `ca_file`");
+        result.assert_stderr_contains(&path.display().to_string());
     }
     assert!(fake.state().requests.is_empty());
 }
@@ -732,11 +680,7 @@ fn echoed_cookie_is_redacted() {
     let result = github_run(&env);
 
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert!(
-        result.stderr.contains("headers were: "),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("headers were: ");
     let cookies = cookie_values(&fake);
     assert!(!cookies.is_empty(), "no cookies seen");
     for cookie in &cookies {

@@ -132,7 +132,7 @@ fn replay_requires_url_setting() {
     let result = replay(&env, &spool);
 
     assert_eq!(result.code, 1, "{}", result.stderr);
-    assert!(result.stderr.contains("missing `url`"), "{}", result.stderr);
+    result.assert_stderr_contains("missing `url`");
     assert!(fake.state().requests.is_empty(), "the saved URL was used");
     assert!(entry.join("entry.json").is_file());
 }
@@ -180,12 +180,8 @@ fn other_saved_server_is_named() {
     let result = replay(&octane_settings(&fake), &spool);
 
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert!(
-        result
-            .stderr
-            .contains("was saved for http://127.0.0.1:9/api/shared_spaces/1001/workspaces/1002"),
-        "{}",
-        result.stderr
+    result.assert_stderr_contains(
+        "was saved for http://127.0.0.1:9/api/shared_spaces/1001/workspaces/1002",
     );
     assert_eq!(fake.builds().len(), 1);
 }
@@ -206,19 +202,9 @@ fn entry_folder_as_dir_is_refused() {
     let single = replay(&octane_settings(&fake), &first);
 
     assert_eq!(result.code, 1, "{}", result.stderr);
-    assert!(
-        result.stderr.contains("is one spool entry"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("is one spool entry");
     assert_eq!(single.code, 1, "{}", single.stderr);
-    assert!(
-        single
-            .stderr
-            .contains("move the entry into an empty folder"),
-        "{}",
-        single.stderr
-    );
+    single.assert_stderr_contains("move the entry into an empty folder");
     assert!(fake.builds().is_empty());
     assert!(spool.join("entry.json").is_file());
     assert!(spool.join("inner/other.txt").is_file());
@@ -243,11 +229,7 @@ fn replay_removes_only_entry_files() {
     assert!(!entry.join("entry.json").exists());
     assert!(entry.join("notes.txt").is_file());
     assert!(spool.join("inner/other.txt").is_file());
-    assert!(
-        result.stderr.contains("not part of the entry"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("not part of the entry");
 }
 
 #[test]
@@ -281,11 +263,7 @@ fn file_as_dir_is_not_a_directory() {
     let result = replay(&octane_settings(&fake), &file);
 
     assert_eq!(result.code, 1, "{}", result.stderr);
-    assert!(
-        result.stderr.contains("is not a directory"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("is not a directory");
 }
 
 #[test]
@@ -304,18 +282,8 @@ fn timeout_covers_whole_replay() {
 
     let result = replay(&env, &spool);
 
-    assert!(
-        result
-            .stderr
-            .contains("for the whole replay ran out, so the remaining 3 entries"),
-        "{}",
-        result.stderr
-    );
-    assert!(
-        result.stderr.contains("0 of 4 entries delivered"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("for the whole replay ran out, so the remaining 3 entries");
+    result.assert_stderr_contains("0 of 4 entries delivered");
     assert_eq!(spool_entries(&spool).len(), 4);
 }
 
@@ -341,12 +309,6 @@ fn rejected_sign_in_stops_replay() {
         .filter(|r| r.path == "/authentication/sign_in")
         .count();
     assert_eq!(sign_ins, 1, "{}", result.stderr);
-    assert!(
-        result
-            .stderr
-            .contains("the remaining 2 entries were not tried"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("the remaining 2 entries were not tried");
     assert_eq!(spool_entries(&spool).len(), 3);
 }

@@ -41,8 +41,8 @@ fn first_run_registers_then_reuses() {
 
     assert_eq!(first.code, 0, "{}", first.stderr);
     assert_eq!(second.code, 0, "{}", second.stderr);
-    assert!(first.stderr.contains("registered"), "{}", first.stderr);
-    assert!(second.stderr.contains("found"), "{}", second.stderr);
+    first.assert_stderr_contains("registered");
+    second.assert_stderr_contains("found");
     let servers = fake.servers();
     assert_eq!(servers.len(), 1);
     assert_eq!(servers[0].instance_id, "github:github.com/acme");
@@ -163,14 +163,8 @@ fn unreachable_octane_exit_codes() {
     assert_eq!(lenient.code, 0, "{}", lenient.stderr);
     assert_eq!(strict.code, 2, "{}", strict.stderr);
     for result in [&lenient, &strict] {
-        assert!(
-            result
-                .stderr
-                .contains("::error title=octane-report::delivery to Octane failed"),
-            "{}",
-            result.stderr
-        );
-        assert!(result.stderr.contains("sign_in"), "{}", result.stderr);
+        result.assert_stderr_contains("::error title=octane-report::delivery to Octane failed");
+        result.assert_stderr_contains("sign_in");
         assert_clean(result, &dir);
     }
     let summary = read(&dir.file("summary"));
@@ -193,17 +187,9 @@ fn wrong_secret_is_reported() {
     let result = run(&env, &[]);
 
     assert_eq!(result.code, 2, "{}", result.stderr);
-    assert!(
-        result.stderr.contains("sign-in rejected"),
-        "{}",
-        result.stderr
-    );
-    assert!(result.stderr.contains("HTTP 401"), "{}", result.stderr);
-    assert!(
-        result.stderr.contains("correlation id"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("sign-in rejected");
+    result.assert_stderr_contains("HTTP 401");
+    result.assert_stderr_contains("correlation id");
     assert!(
         !result.stderr.contains("wrong-secret-value"),
         "{}",
@@ -223,11 +209,7 @@ fn missing_credentials_send_nothing() {
     let result = run(&env, &[]);
 
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert!(
-        result.stderr.contains("no credentials"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("no credentials");
     assert!(fake.state().requests.is_empty());
     assert!(read(&dir.file("summary")).contains("Octane report skipped"));
     assert_eq!(read(&dir.file("output")), "");
@@ -242,11 +224,7 @@ fn one_credential_missing_is_invalid() {
     let result = run(&env, &[]);
 
     assert_eq!(result.code, 1, "{}", result.stderr);
-    assert!(
-        result.stderr.contains("missing `client_secret`"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("missing `client_secret`");
     assert!(fake.state().requests.is_empty());
 }
 
@@ -323,11 +301,7 @@ fn dry_run_sends_nothing() {
         "{}",
         result.stdout
     );
-    assert!(
-        result.stderr.contains("dry run: nothing was sent"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("dry run: nothing was sent");
     assert_clean(&result, &dir);
 }
 
@@ -343,11 +317,7 @@ fn start_time_from_github_api() {
     let result = run(&env, &[]);
 
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert!(
-        result.stderr.contains("from the GitHub API"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("from the GitHub API");
     assert_eq!(fake.builds()[0].start_time, 1_773_480_011_000);
     let requests = github.requests.lock().unwrap().clone();
     assert_eq!(requests.len(), 1);
@@ -370,12 +340,8 @@ fn github_api_failure_falls_back() {
     let result = run(&env, &[]);
 
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert!(result.stderr.contains("HTTP 401"), "{}", result.stderr);
-    assert!(
-        result.stderr.contains("pre-entrypoint"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("HTTP 401");
+    result.assert_stderr_contains("pre-entrypoint");
     assert_eq!(fake.builds()[0].start_time, 1_773_479_980_000);
     assert!(
         !result.stderr.contains("ghs_revokedTokenValue"),
@@ -394,11 +360,7 @@ fn no_start_source_warns_and_uses_now() {
     let result = run(&env, &[]);
 
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert!(
-        result.stderr.contains("starting now, with duration 0"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("starting now, with duration 0");
     let build = &fake.builds()[0];
     assert!(build.duration < 60_000, "{}", build.duration);
 }
@@ -413,12 +375,8 @@ fn pipeline_name_taken_names_setting() {
     let result = run(&github_env(&fake, dir.path(), "1"), &[]);
 
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert!(
-        result.stderr.contains("set `pipeline_name`"),
-        "{}",
-        result.stderr
-    );
-    assert!(result.stderr.contains("HTTP 409"), "{}", result.stderr);
+    result.assert_stderr_contains("set `pipeline_name`");
+    result.assert_stderr_contains("HTTP 409");
     assert!(fake.builds().is_empty());
 }
 
@@ -565,11 +523,7 @@ fn bad_flag_exits_1() {
     let result = run(&[], &["--no-such-flag"]);
 
     assert_eq!(result.code, 1);
-    assert!(
-        result.stderr.contains("--no-such-flag"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("--no-such-flag");
 }
 
 #[test]
@@ -591,7 +545,7 @@ fn echoed_secret_cut_in_error_is_hidden() {
     let result = run(&github_env(&fake, dir.path(), "1"), &[]);
 
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert!(result.stderr.contains("HTTP 400"), "{}", result.stderr);
+    result.assert_stderr_contains("HTTP 400");
     let prefix = &FAKE_CLIENT_SECRET[..8];
     assert!(!result.stderr.contains(prefix), "{}", result.stderr);
     assert!(!read(&dir.file("summary")).contains(prefix));
@@ -615,11 +569,7 @@ fn non_numeric_entity_id_is_rejected() {
     let result = run(&github_env(&fake, dir.path(), "1"), &[]);
 
     assert_eq!(result.code, 0, "{}", result.stderr);
-    assert!(
-        result.stderr.contains("entity id that is not a number"),
-        "{}",
-        result.stderr
-    );
+    result.assert_stderr_contains("entity id that is not a number");
     assert!(!result.stderr.contains("##[error]"), "{}", result.stderr);
     assert!(!read(&dir.file("output")).contains("injected"));
     assert!(fake.builds().is_empty());

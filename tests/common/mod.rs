@@ -63,6 +63,16 @@ impl Run {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
         }
     }
+
+    /// Asserts that stderr contains `text`, and shows stderr when it does not.
+    #[track_caller]
+    pub fn assert_stderr_contains(&self, text: &str) {
+        assert!(
+            self.stderr.contains(text),
+            "`{text}` not in stderr:\n{}",
+            self.stderr
+        );
+    }
 }
 
 /// First retry wait in milliseconds for test runs, so fault tests take well under a second per

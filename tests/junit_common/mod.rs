@@ -57,6 +57,16 @@ impl Converted {
     pub fn runs(&self) -> Vec<Run> {
         parse_runs(&self.stdout)
     }
+
+    /// Asserts that stderr contains `text`, and shows stderr when it does not.
+    #[track_caller]
+    pub fn assert_stderr_contains(&self, text: &str) {
+        assert!(
+            self.stderr.contains(text),
+            "`{text}` not in stderr:\n{}",
+            self.stderr
+        );
+    }
 }
 
 pub fn fixture(name: &str) -> PathBuf {
