@@ -3,8 +3,8 @@
 //!
 //! Packing copies the case's texts, each behind its length, and its flags,
 //! so the parsing thread does as little per case as it can. Mapping the case
-//! to a run, escaping and formatting, about a third of the work on large
-//! reports, happen on the output thread (see [`super::output`]).
+//! to a run, escaping and formatting happen on the output thread (see
+//! [`super::output`]).
 
 use std::io;
 
