@@ -118,6 +118,8 @@ impl Position {
     /// position, for an error message. Lines are those of the file. The byte
     /// offset counts the text as decoded and cleaned, so it matches the file
     /// only for UTF-8 files that needed no change.
+    // NOTE: the line feeds of a removed DOCTYPE, or of the cut part of a
+    // text over the run cap, are not counted, so later lines come out short.
     fn describe(self, chunk: &[u8], index: u64) -> String {
         let index = usize::try_from(index)
             .unwrap_or(usize::MAX)
